@@ -37,23 +37,34 @@ const isExecutable = (path) => {
     return false;
   }
 };
-const onPath = (name) => (process.env.PATH ?? '').split(delimiter).some((dir) => isExecutable(join(dir, name)));
+const onPath = (name) =>
+  (process.env.PATH ?? '').split(delimiter).some((dir) => isExecutable(join(dir, name)));
 const hasPostgresServer = () => {
   try {
-    return readdirSync('/usr/lib/postgresql').some((v) => isExecutable(`/usr/lib/postgresql/${v}/bin/initdb`));
+    return readdirSync('/usr/lib/postgresql').some((v) =>
+      isExecutable(`/usr/lib/postgresql/${v}/bin/initdb`),
+    );
   } catch {
     return onPath('initdb') && onPath('postgres');
   }
 };
 const systemNeeds = [
   { pkg: 'postgresql', present: hasPostgresServer, what: 'PostgreSQL server (initdb, postgres, pgbench)' },
-  { pkg: 'prometheus', present: () => onPath('prometheus') && onPath('promtool'), what: 'prometheus, promtool' },
+  {
+    pkg: 'prometheus',
+    present: () => onPath('prometheus') && onPath('promtool'),
+    what: 'prometheus, promtool',
+  },
   {
     pkg: 'prometheus-alertmanager',
     present: () => (onPath('prometheus-alertmanager') || onPath('alertmanager')) && onPath('amtool'),
     what: 'alertmanager, amtool',
   },
-  { pkg: 'chromium', present: () => onPath('chromium') || onPath('chromium-browser'), what: 'headless Chromium' },
+  {
+    pkg: 'chromium',
+    present: () => onPath('chromium') || onPath('chromium-browser'),
+    what: 'headless Chromium',
+  },
 ];
 const missing = systemNeeds.filter((need) => !need.present());
 if (missing.length > 0) {

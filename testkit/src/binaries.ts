@@ -21,7 +21,11 @@ function isExecutable(path: string): boolean {
 }
 
 /** Finds the first of `names` on PATH or in `extraDirs`. */
-export function findBinary(names: readonly string[], debianPackage: string, extraDirs: string[] = []): string {
+export function findBinary(
+  names: readonly string[],
+  debianPackage: string,
+  extraDirs: string[] = [],
+): string {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), ...extraDirs].filter(Boolean);
   for (const name of names) {
     for (const dir of dirs) {

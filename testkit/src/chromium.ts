@@ -6,7 +6,8 @@ import { findBinary } from './binaries.js';
  * off the network: this machine's closed network refuses its background calls.
  */
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = process.env.CHROMIUM_PATH ?? findBinary(['chromium', 'chromium-browser'], 'chromium');
+  const executablePath =
+    process.env.CHROMIUM_PATH ?? findBinary(['chromium', 'chromium-browser'], 'chromium');
   return chromium.launch({
     executablePath,
     headless: true,

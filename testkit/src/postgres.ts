@@ -31,7 +31,10 @@ export interface PostgresServer {
   /** URL for another database or user on the same server. */
   urlFor(database: string, user?: string, password?: string): string;
   /** Runs one statement as superuser. */
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
   stop(): Promise<void>;
 }
 
@@ -49,10 +52,11 @@ async function postgresUser(): Promise<RunAs> {
       run('id', ['-g', 'postgres']),
     ]);
     return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
-  } catch {
+  } catch (cause) {
     throw new Error(
       'PostgreSQL cannot run as root and there is no "postgres" user: install the Debian package postgresql, ' +
         'or run the tests as an ordinary user',
+      { cause },
     );
   }
 }
@@ -73,7 +77,9 @@ async function waitForConnection(url: string, proc: ServiceProcess, timeoutMs: n
     } catch {
       await client.end().catch(() => undefined);
       if (Date.now() > deadline) {
-        throw new Error(`PostgreSQL did not accept connections within ${timeoutMs} ms:\n${await proc.logTail()}`);
+        throw new Error(
+          `PostgreSQL did not accept connections within ${timeoutMs} ms:\n${await proc.logTail()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -96,7 +102,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     );
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
-    throw new Error(`initdb failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+    throw new Error(`initdb failed: ${(error as { stderr?: string }).stderr ?? String(error)}`, {
+      cause: error,
+    });
   }
 
   const port = options.port ?? (await freePort());
@@ -136,7 +144,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     binDir,
     process: proc,
     urlFor(database, user = 'postgres', password) {
-      const auth = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+      const auth =
+        password === undefined
+          ? encodeURIComponent(user)
+          : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
       return `postgres://${auth}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
     },
     async query(text, values) {

@@ -12,6 +12,15 @@ import {
   startPrometheus,
 } from '../src/index.js';
 
+/** Pids of chromium processes that are children of this test process. */
+async function chromiumPids(): Promise<number[]> {
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((resolve) =>
+    execFile('pgrep', ['-P', String(process.pid), 'chromium'], (_e, stdout) => resolve(stdout)),
+  );
+  return out.split('\n').filter(Boolean).map(Number);
+}
+
 async function tempFile(name: string, text: string): Promise<{ file: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'whodunit-testkit-'));
   const file = join(dir, name);
@@ -47,7 +56,10 @@ describe('testkit starts real services and always stops them', () => {
 
   it('Prometheus and Alertmanager start from a config file with addresses rewritten', async () => {
     const amPort = await freePort();
-    const am = await tempFile('alertmanager.yml', 'route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n');
+    const am = await tempFile(
+      'alertmanager.yml',
+      'route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n',
+    );
     const prom = await tempFile(
       'prometheus.yml',
       'global:\n  scrape_interval: 1s\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["alertmanager:9093"]\n',
@@ -59,12 +71,16 @@ describe('testkit starts real services and always stops them', () => {
     });
     const pids = [alertmanager.process.child.pid!, prometheus.process.child.pid!];
     try {
-      const status = await fetch(`${alertmanager.url}/api/v2/status`).then((r) => r.json());
+      const status = (await fetch(`${alertmanager.url}/api/v2/status`).then((r) => r.json())) as {
+        cluster: { status: string };
+      };
       expect(status.cluster.status).toBe('disabled');
       // Prometheus discovers the rewritten Alertmanager address within a few evaluation cycles.
       let active: { url: string }[] = [];
       for (let i = 0; i < 100 && active.length === 0; i++) {
-        const body = await fetch(`${prometheus.url}/api/v1/alertmanagers`).then((r) => r.json());
+        const body = (await fetch(`${prometheus.url}/api/v1/alertmanagers`).then((r) => r.json())) as {
+          data: { activeAlertmanagers: { url: string }[] };
+        };
         active = body.data.activeAlertmanagers;
         if (active.length === 0) await new Promise((r) => setTimeout(r, 100));
       }
@@ -106,8 +122,11 @@ describe('testkit starts real services and always stops them', () => {
   });
 
   it('Chromium renders a page headless', async () => {
+    const pids = () => chromiumPids();
+    const before = new Set(await pids());
     const browser = await launchChromium();
-    const pid = browser.process?.()?.pid;
+    const started = (await pids()).filter((pid) => !before.has(pid));
+    expect(started.length).toBeGreaterThan(0);
     try {
       const page = await browser.newPage();
       await page.setContent('<h1 id="who">mallory</h1>');
@@ -115,6 +134,6 @@ describe('testkit starts real services and always stops them', () => {
     } finally {
       await browser.close();
     }
-    if (pid) expect(isAlive(pid)).toBe(false);
+    for (const pid of started) expect(isAlive(pid)).toBe(false);
   });
 });
