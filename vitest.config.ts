@@ -12,6 +12,7 @@ export default defineConfig({
       '@whodunit/sql': here('./sql/src/index.ts'),
       '@whodunit/collector': here('./collector/src/index.ts'),
       '@whodunit/forensics': here('./forensics/src/index.ts'),
+      '@whodunit/protect': here('./protect/src/index.ts'),
     },
   },
   test: {

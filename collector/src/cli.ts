@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * `whodunit-collector`: parses the command line, loads and validates the
+ * config, and runs the agent (or only checks the config). Exit codes: 0 ok
+ * (warnings allowed), 1 config or runtime error, 2 bad command line.
+ */
+import { Registry } from 'prom-client';
+import { startAgent } from './agent.js';
+import { CliArgsError, parseCliArgs, USAGE, type CliArgs } from './cli_args.js';
+import { formatDiagnostic } from './config/diagnostics.js';
+import { hasErrors, loadConfigFile, loadConfigText, type LoadResult } from './config/load.js';
+import { createLogger } from './logger.js';
+import { collectorVersion } from './version.js';
+
+async function loadFor(args: CliArgs): Promise<LoadResult | undefined> {
+  if (args.configFile) return loadConfigFile(args.configFile, { expandEnv: args.expandEnv });
+  // --stdin without a config: an empty one (job "stdin", no stages).
+  if (args.stdin) return loadConfigText('{}', { displayName: '(no config)' });
+  return undefined;
+}
+
+// `... --dry-run | head`: a closed stdout ends the run quietly, like any Unix filter.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+async function main(argv: string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    if (!(err instanceof CliArgsError)) throw err;
+    process.stderr.write(`whodunit-collector: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`whodunit-collector ${collectorVersion()} (node ${process.version})\n`);
+    return 0;
+  }
+
+  const loaded = await loadFor(args);
+  if (!loaded) {
+    process.stderr.write(`whodunit-collector: -config.file is required (or --stdin)\n\n${USAGE}`);
+    return 2;
+  }
+  const { config, diagnostics } = loaded;
+
+  if (args.checkConfig) {
+    for (const d of diagnostics) process.stdout.write(formatDiagnostic(d) + '\n');
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    const warnings = diagnostics.length - errors;
+    const summary =
+      errors > 0
+        ? `config has ${errors} error(s) and ${warnings} warning(s)`
+        : `config OK (${warnings} warning(s))`;
+    process.stdout.write(summary + '\n');
+    return errors > 0 ? 1 : 0;
+  }
+
+  const logger = createLogger({ level: args.logLevel ?? config?.server.log_level ?? 'info' });
+  for (const d of diagnostics) {
+    if (d.severity === 'error') logger.error(formatDiagnostic(d));
+    else logger.warn(formatDiagnostic(d));
+  }
+  if (!config || hasErrors(diagnostics)) return 1;
+
+  if (!args.dryRun && config.clients.length === 0) {
+    logger.error('no clients configured: add a `clients:` entry with a Loki url, or run with --dry-run');
+    return 1;
+  }
+
+  const agent = await startAgent({
+    config,
+    logger,
+    metrics: new Registry(),
+    output: process.stdout,
+    dryRun: args.dryRun,
+    ...(args.stdin ? { stdin: { input: process.stdin, format: args.stdinFormat } } : {}),
+  });
+  const stop = () => {
+    logger.info('stopping');
+    void agent.stop();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await agent.done;
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    createLogger().error('fatal error', {
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+    process.exitCode = 1;
+  },
+);

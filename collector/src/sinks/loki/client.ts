@@ -1,0 +1,240 @@
+import { Arrival } from '../../arrival.js';
+import type { Logger } from '../../log.js';
+import type { Batch } from '../../sources/source.js';
+import { Backoff, parseRetryAfter } from './backoff.js';
+import { PendingBatches, type TenantBatch } from './batch.js';
+import type { ResolvedClient } from './config.js';
+import { encodeBatch } from './encode.js';
+import { lokiReason } from './loki_errors.js';
+import type { LokiClientMetrics } from './metrics.js';
+import { prepareEntry, type FixReason } from './sanitize.js';
+import { createTransport, type SendResult, type Transport } from './send.js';
+
+export interface LokiClientOptions {
+  client: ResolvedClient;
+  metrics: LokiClientMetrics;
+  logger: Logger;
+  /** Wall clock for batchwait and Retry-After dates; default Date.now. */
+  nowMs?: () => number;
+  /** How backoff waits; tests pass one that records and returns at once. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Jitter source; default Math.random. */
+  random?: () => number;
+}
+
+class Stopped extends Error {}
+
+const abortableSleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * One entry of `clients`: pulls batches (from the spool, one reader per
+ * client), groups them per tenant and stream, and pushes to Loki.
+ *
+ * - A push goes out when the waiting entries reach `batchsize` bytes or the
+ *   oldest has waited `batchwait`; one push per tenant (X-Scope-OrgID).
+ * - 429, 5xx and network errors are retried with backoff, honouring
+ *   Retry-After; other 4xx drop the batch, counted by Loki's reason and logged
+ *   once per reason with Loki's text. `max_retries` exhausted drops too
+ *   (reason `max_retries`; 0 = retry forever, safe with the spool).
+ * - A batch's ack() is called only after every entry in it was answered by
+ *   Loki (accepted or definitively dropped), in the order batches arrived, so
+ *   the spool releases exactly what Loki has.
+ * - The next batch is pulled only when there is room: a slow Loki slows the
+ *   reader, never fills memory.
+ */
+export class LokiClient {
+  readonly name: string;
+  readonly #config: ResolvedClient;
+  readonly #metrics: LokiClientMetrics;
+  readonly #logger: Logger;
+  readonly #nowMs: () => number;
+  readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #random: () => number;
+  readonly #transport: Transport;
+  readonly #stop = new AbortController();
+  readonly #loggedReasons = new Set<string>();
+  readonly #report: (reason: FixReason, dropped: boolean) => void;
+
+  constructor(options: LokiClientOptions) {
+    this.#config = options.client;
+    this.name = options.client.name;
+    this.#metrics = options.metrics;
+    this.#logger = options.logger.child({ component: 'loki_client', client: this.name });
+    this.#nowMs = options.nowMs ?? Date.now;
+    this.#sleep = options.sleep ?? abortableSleep;
+    this.#random = options.random ?? Math.random;
+    this.#transport = createTransport(options.client.url, options.client.tls, options.client.timeoutMs);
+    this.#report = (reason, dropped) => {
+      if (dropped) {
+        this.#metrics.droppedEntries.inc({ host: this.name, reason, tenant: '' });
+        this.#metrics.droppedTotal.inc({ reason });
+      } else this.#metrics.mutatedEntries.inc({ host: this.name, reason });
+      this.#logOnce(
+        `fix:${reason}`,
+        dropped ? 'entry dropped before sending' : 'entry changed so Loki accepts it',
+        {
+          reason,
+        },
+      );
+    };
+  }
+
+  /**
+   * Ships `input` until it ends (then flushes what waits) or stop() is called
+   * (then returns at once, leaving unacknowledged batches unacknowledged).
+   */
+  async run(input: AsyncIterable<Batch>): Promise<void> {
+    const config = this.#config;
+    const iterator = input[Symbol.asyncIterator]();
+    const pending = new PendingBatches();
+    const tenant: { value: string | undefined } = { value: undefined };
+    let acks: (() => void)[] = [];
+    let next: Arrival<IteratorResult<Batch>> | undefined;
+    let ended = false;
+    const signal = this.#stop.signal;
+
+    const flush = async () => {
+      const eligible = acks;
+      acks = [];
+      for (const batch of pending.take()) await this.#push(batch);
+      for (const ack of eligible) ack();
+    };
+
+    try {
+      while (!this.#stop.signal.aborted) {
+        if (ended) {
+          await flush();
+          break;
+        }
+        next ??= new Arrival(iterator.next());
+        const oldest = pending.oldestAtMs;
+        const waitMs = oldest === undefined ? undefined : oldest + config.batchWaitMs - this.#nowMs();
+        const arrived = waitMs !== undefined && waitMs <= 0 ? 'timeout' : await next.wait(waitMs, signal);
+        if (arrived === 'abort') break;
+        if (arrived === 'timeout') {
+          await flush();
+          continue;
+        }
+        const result = arrived.value;
+        next = undefined;
+        if (result.done) {
+          ended = true;
+          continue;
+        }
+        for (const entry of result.value.entries) {
+          const out = prepareEntry(
+            entry,
+            config.externalLabels,
+            config.tenantId,
+            config.limits,
+            this.#report,
+            tenant,
+          );
+          if (!out) continue;
+          if (pending.entries > 0 && pending.bytes + PendingBatches.sizeOf(out) > config.batchSizeBytes)
+            await flush();
+          // The clock only matters for the first entry of a batch (batchwait runs from it).
+          pending.add(tenant.value, out, pending.entries === 0 ? this.#nowMs() : 0);
+        }
+        acks.push(result.value.ack);
+        if (pending.entries === 0 || pending.bytes >= config.batchSizeBytes) await flush();
+      }
+    } catch (error) {
+      if (!(error instanceof Stopped)) throw error;
+    } finally {
+      this.#transport.close();
+    }
+  }
+
+  /** Stops pulling and abandons backoff waits; run() then returns without acking what was not sent. */
+  stop(): void {
+    this.#stop.abort();
+  }
+
+  async #push(batch: TenantBatch): Promise<void> {
+    const config = this.#config;
+    const tenant = batch.tenant ?? '';
+    const encoded = encodeBatch(batch, config.encoding);
+    const headers: Record<string, string> = { ...config.headers, 'content-type': encoded.contentType };
+    if (batch.tenant) headers['x-scope-orgid'] = batch.tenant;
+    const backoff = new Backoff(config.backoff, this.#random);
+    for (let attempt = 0; ; attempt++) {
+      if (this.#stop.signal.aborted) throw new Stopped();
+      const started = performance.now();
+      const result = await this.#transport.post(encoded.body, headers);
+      const status = result.kind === 'response' ? result.status : 0;
+      this.#metrics.requestDuration.observe(
+        { host: this.name, status_code: String(status) },
+        (performance.now() - started) / 1000,
+      );
+      if (status >= 200 && status < 300) return this.#accepted(batch, attempt);
+      if (status === 429 && config.dropRateLimitedBatches) return this.#drop(batch, 'rate_limited', result);
+      const retryable = result.kind === 'network' || status === 429 || status >= 500;
+      if (!retryable)
+        return this.#drop(batch, lokiReason(status, result.kind === 'response' ? result.body : ''), result);
+      if (!backoff.ongoing()) return this.#drop(batch, 'max_retries', result);
+      const retryAfter =
+        result.kind === 'response' ? parseRetryAfter(result.retryAfter, this.#nowMs()) : undefined;
+      const waitMs = backoff.nextDelay(retryAfter);
+      this.#metrics.retries.inc({ host: this.name, tenant });
+      const fields = {
+        tenant,
+        status,
+        error: describe(result),
+        retry_in_ms: Math.round(waitMs),
+        entries: batch.entries,
+      };
+      if (attempt === 0) this.#logger.warn('error sending batch, will retry', fields);
+      else this.#logger.debug('error sending batch, will retry', fields);
+      await this.#sleep(waitMs, this.#stop.signal);
+    }
+  }
+
+  #accepted(batch: TenantBatch, attempt: number): void {
+    this.#metrics.sentEntries.inc({ host: this.name }, batch.entries);
+    this.#metrics.sentBytes.inc({ host: this.name }, batch.bytes);
+    let newest = 0n;
+    for (const stream of batch.streams)
+      for (const e of stream.entries) if (e.timestamp > newest) newest = e.timestamp;
+    const seconds = Number(newest) / 1e9;
+    const gauge = this.#metrics.lastAcked;
+    if (seconds > 0) gauge.set({ host: this.name }, seconds);
+    if (attempt > 0)
+      this.#logger.info('batch sent after retries', { tenant: batch.tenant ?? '', retries: attempt });
+  }
+
+  #drop(batch: TenantBatch, reason: string, result: SendResult): void {
+    const labels = { host: this.name, reason, tenant: batch.tenant ?? '' };
+    this.#metrics.droppedEntries.inc(labels, batch.entries);
+    this.#metrics.droppedTotal.inc({ reason }, batch.entries);
+    this.#metrics.droppedBytes.inc(labels, batch.bytes);
+    this.#logOnce(`drop:${reason}`, 'batch dropped', {
+      reason,
+      tenant: batch.tenant ?? '',
+      entries: batch.entries,
+      status: result.kind === 'response' ? result.status : 0,
+      error: describe(result),
+    });
+  }
+
+  /** Warns the first time a reason shows up; its counter carries every later occurrence. */
+  #logOnce(key: string, message: string, fields: Record<string, unknown>): void {
+    if (this.#loggedReasons.has(key)) return;
+    this.#loggedReasons.add(key);
+    this.#logger.warn(message, { ...fields, note: 'logged once per reason; see the counter for later ones' });
+  }
+}
+
+function describe(result: SendResult): string {
+  return result.kind === 'response' ? result.body : result.error;
+}

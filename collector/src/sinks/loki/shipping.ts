@@ -1,0 +1,142 @@
+import type { Registry } from 'prom-client';
+import type { ClientConfig } from '../../config/client.js';
+import type { Logger } from '../../log.js';
+import type { Batch } from '../../sources/source.js';
+import { openSpool, type Spool } from '../../spool/spool.js';
+import { collectorVersion } from '../../version.js';
+import { LokiClient } from './client.js';
+import { resolveClient, type EntryLimits, type PushEncoding, type ResolvedClient } from './config.js';
+import { lokiClientMetrics } from './metrics.js';
+
+export interface ShippingOptions {
+  /** The validated `clients` section. */
+  clients: readonly ClientConfig[];
+  spool: {
+    directory: string;
+    /** `spool.max_bytes`; default 1 GiB. */
+    maxBytes?: number;
+    /** Group-commit window for fdatasync; default 10 ms. */
+    fsyncIntervalMs?: number;
+  };
+  logger: Logger;
+  metrics: Registry;
+  encoding?: PushEncoding;
+  limits?: Partial<EntryLimits>;
+}
+
+export interface Shipping {
+  /**
+   * Consumes processed batches: each batch's entries go to the spool, and the
+   * batch is acknowledged (its source may save its position) once they are
+   * durable. Up to 8 batches are in flight so one fsync covers several.
+   * Resolves when `batches` ends.
+   */
+  write(batches: AsyncIterable<Batch>): Promise<void>;
+  /** For receivers that must answer 429 while the spool is at max_bytes. */
+  readonly spool: Spool;
+  /** Client names in config order (metrics `host` label, acks.json keys). */
+  readonly clientNames: readonly string[];
+  /**
+   * Graceful stop: waits up to `graceMs` for every client to catch up with
+   * the spool, then stops them and closes the spool. What is left is sent
+   * after the next start.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Batches spooled but not yet acked: enough for one fsync to cover several, few enough to bound memory. */
+const IN_FLIGHT = 8;
+
+/**
+ * The shipping half of the collector: spool -> one reader per client -> Loki.
+ * Sources never talk to Loki; they only see their batches acknowledged once
+ * the spool holds the entries, so a Loki outage or a crash loses nothing.
+ */
+export async function startShipping(options: ShippingOptions): Promise<Shipping> {
+  const userAgent = `whodunit-collector/${collectorVersion()}`;
+  const resolved: ResolvedClient[] = [];
+  const seen = new Map<string, number>();
+  for (const config of options.clients) {
+    const client = await resolveClient(config, {
+      userAgent,
+      encoding: options.encoding,
+      limits: options.limits,
+    });
+    const n = (seen.get(client.name) ?? 0) + 1;
+    seen.set(client.name, n);
+    if (n > 1) client.name = `${client.name}#${n}`;
+    resolved.push(client);
+  }
+  const spool = await openSpool(options.spool.directory, {
+    clients: resolved.map((c) => c.name),
+    maxBytes: options.spool.maxBytes,
+    fsyncIntervalMs: options.spool.fsyncIntervalMs,
+    metrics: options.metrics,
+    logger: options.logger.child({ component: 'spool' }),
+  });
+  const metrics = lokiClientMetrics(options.metrics);
+  const clients = resolved.map((client) => new LokiClient({ client, metrics, logger: options.logger }));
+  const runs = clients.map((client) =>
+    client.run(spool.reader(client.name)).catch((error: unknown) => {
+      options.logger.error('loki client stopped on an unexpected error', {
+        client: client.name,
+        error: String(error),
+      });
+    }),
+  );
+
+  let diskFullLogged = false;
+  /**
+   * A full disk (ENOSPC, EDQUOT) pauses instead of failing: the batch is not
+   * acked, so its lines wait in their files, and the append is retried each
+   * second. Not covered by a test (needs a filesystem that can fill up).
+   */
+  const appendDurably = async (entries: Batch['entries']): Promise<void> => {
+    for (;;) {
+      try {
+        await spool.append(entries);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+        if (!diskFullLogged) {
+          diskFullLogged = true;
+          options.logger.error('spool: disk full; reading paused until space is freed', {
+            dir: options.spool.directory,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  };
+
+  return {
+    spool,
+    clientNames: clients.map((c) => c.name),
+    async write(batches) {
+      // Acks go back in batch order (a source's position only moves forward).
+      const inFlight: Promise<void>[] = [];
+      let previous: Promise<void> = Promise.resolve();
+      for await (const batch of batches) {
+        const durable = batch.entries.length > 0 ? appendDurably(batch.entries) : undefined;
+        const before = previous;
+        previous = (async () => {
+          await Promise.all([before, durable]);
+          batch.ack();
+        })();
+        inFlight.push(previous);
+        if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+    },
+    async stop(graceMs) {
+      const deadline = Date.now() + graceMs;
+      while (Date.now() < deadline && clients.some((c) => spool.lag(c.name) > 0)) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const client of clients) client.stop();
+      await spool.close();
+      await Promise.all(runs);
+    },
+  };
+}

@@ -1,0 +1,434 @@
+import { stat } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+import { newEntry, type Entry } from '../pipeline/entry.js';
+import { systemClock, type Clock } from '../pipeline/stage.js';
+import { fileMetrics, type FileMetrics } from './file_metrics.js';
+import { DirWatcher } from './dir_watcher.js';
+import { buildFileTargets, type FileTarget } from './file_targets.js';
+import type { Positions } from './positions.js';
+import type { Batch, Source } from './source.js';
+import { FileTailer, type TailPart } from './tailer.js';
+import { WakeSignal } from './wake_signal.js';
+
+/**
+ * The file source: Promtail's file targets (`static_configs` with `__path__`).
+ *
+ * Targets are label sets after relabelling. As in Promtail, `__path__` is a
+ * doublestar glob (required: a target without it is dropped), `__path_exclude__`
+ * removes matches, a `__host__` other than this host drops the target, every
+ * label starting with `__` is then removed, and each entry gets a `filename`
+ * label with the file's absolute path. Entries carry the read time, made
+ * strictly increasing per file so Loki never collapses two equal lines.
+ *
+ * Discovery: the globs are re-listed every `sync_period` (target_config, 10s)
+ * and at once when a watched folder reports a created, renamed or deleted file.
+ * One tailer reads each file from its saved position (0 when the file is now
+ * shorter); see tailer.ts for lines, partial lines and truncation.
+ *
+ * Rotation: when the path names another device+inode (rename + create), the old
+ * file is finished first: it is read until it has stayed idle for `rotate_drain`
+ * (writers may append a moment after the rename), then closed; the new file is
+ * read from 0 meanwhile, and the path's position follows the new file. A file
+ * that leaves the glob (deleted, renamed away) is drained the same way, then
+ * forgotten along with its position.
+ *
+ * Backpressure and durability: nothing is read until the consumer pulls; a batch
+ * holds at most `maxBatchLines` lines and about `maxBatchBytes` bytes, and the
+ * positions move only when a batch is acked (in read order per file).
+ * Limitation: Promtail's positions file keeps only offsets, so a file replaced
+ * while the collector was down is recognised only when it is shorter than the
+ * saved offset (as in Promtail).
+ */
+export interface FileSourceOptions {
+  /** Label sets after relabelling, each with `__path__` and optionally `__path_exclude__`. */
+  targets: ReadonlyArray<Readonly<Record<string, string>>>;
+  positions: Positions;
+  logger: Logger;
+  metrics: Registry;
+  clock?: Clock;
+  /** `target_config.sync_period`: how often the globs are re-listed. Default 10 s. */
+  syncPeriodMs?: number;
+  /** How often idle files are checked for new data and rotation. Default 250 ms (Promtail's poll). */
+  pollIntervalMs?: number;
+  /** How long a rotated-away file must stay idle before it is closed. Default 1 s. */
+  rotateDrainMs?: number;
+  maxBatchLines?: number;
+  maxBatchBytes?: number;
+  /** A single line longer than this is split. Default 16 MiB. */
+  maxLineBytes?: number;
+  /** Watch folders for new files (inotify) besides the periodic sync. Default true. */
+  watch?: boolean;
+  /** For `__host__`; default the OS host name. */
+  hostname?: string;
+}
+
+/** Everything about one path: the file it names now, and older files being finished. */
+interface TrackedPath {
+  readonly path: string;
+  readonly labels: Record<string, string>;
+  active: FileTailer | undefined;
+  draining: { tailer: FileTailer; idleSince: number }[];
+  inGlob: boolean;
+  /** Never opened in this process: the first open starts at the saved position. */
+  fresh: boolean;
+  lastTs: bigint;
+  /**
+   * The active file had nothing new: do not look again before this time
+   * (performance.now ms) unless the folder watch names it. Keeps a busy file
+   * from making every idle one cost two syscalls per batch.
+   */
+  idleUntil: number;
+}
+
+/** A file source; `ready()` resolves once the first discovery has opened the files (for /ready). */
+export interface FileSourceHandle extends Source {
+  ready(): Promise<void>;
+}
+
+export function createFileSource(options: FileSourceOptions): FileSourceHandle {
+  return new FileSource(options);
+}
+
+class FileSource implements FileSourceHandle {
+  readonly kind = 'file';
+  private readonly targets: FileTarget[];
+  private readonly paths = new Map<string, TrackedPath>();
+  private readonly watcher = new DirWatcher((path, renamed) => this.onDirEvent(path, renamed));
+  private readonly signal = new WakeSignal();
+  private readonly metrics: FileMetrics;
+  private readonly clock: Clock;
+  private readonly syncPeriodMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly rotateDrainMs: number;
+  private readonly maxBatchLines: number;
+  private readonly maxBatchBytes: number;
+  private readonly maxLineBytes: number;
+  private stopped = false;
+  private needSync = false;
+  private nextSyncAt = 0;
+  private cursor = 0;
+  /** The read or discovery in progress, which stop() must let finish before closing files. */
+  private busy: Promise<unknown> = Promise.resolve();
+  private readonly firstSync: Promise<void>;
+
+  constructor(private readonly options: FileSourceOptions) {
+    this.metrics = fileMetrics(options.metrics);
+    this.clock = options.clock ?? systemClock;
+    this.syncPeriodMs = options.syncPeriodMs ?? 10_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.rotateDrainMs = options.rotateDrainMs ?? 1000;
+    this.maxBatchLines = options.maxBatchLines ?? 1000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 1 << 20;
+    this.maxLineBytes = options.maxLineBytes ?? 16 << 20;
+    this.targets = buildFileTargets(options.targets, options.hostname ?? osHostname(), options.logger);
+    // Discovery starts at once, so the files are open (and positions checked) before
+    // anything else happens to them; reading waits for the consumer.
+    this.firstSync = this.sync().catch((err: unknown) => {
+      options.logger.error('file discovery failed', { error: err });
+    });
+  }
+
+  ready(): Promise<void> {
+    return this.firstSync;
+  }
+
+  batches(): AsyncIterable<Batch> {
+    return { [Symbol.asyncIterator]: () => this.iterate() };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.signal.wake();
+    this.watcher.close();
+    await this.firstSync;
+    // Not waiting for the consumer: it may hold a batch for a long time (Loki down).
+    await this.busy;
+    await this.closeAll();
+  }
+
+  private async *iterate(): AsyncGenerator<Batch> {
+    try {
+      await this.firstSync;
+      while (!this.stopped) {
+        if (this.needSync || performance.now() >= this.nextSyncAt) await this.work(this.sync());
+        if (this.stopped) break;
+        const batch = await this.work(this.collect());
+        if (batch) {
+          yield batch;
+          continue;
+        }
+        await this.signal.wait(
+          Math.max(0, Math.min(this.pollIntervalMs, this.nextSyncAt - performance.now())),
+        );
+      }
+    } finally {
+      await this.closeAll();
+    }
+  }
+
+  private work<T>(task: Promise<T>): Promise<T> {
+    this.busy = task.catch(() => undefined);
+    return task;
+  }
+
+  /** Re-lists every glob: starts tailers for new paths, drains paths that left. */
+  private async sync(): Promise<void> {
+    this.needSync = false;
+    this.nextSyncAt = performance.now() + this.syncPeriodMs;
+    const seen = new Map<string, FileTarget>();
+    for (const target of this.targets) {
+      try {
+        for (const path of await target.matcher.list()) if (!seen.has(path)) seen.set(path, target);
+      } catch (err) {
+        this.options.logger.error('error listing files', { path: target.matcher.pattern, error: err });
+      }
+    }
+    for (const [path, target] of seen) {
+      let tracked = this.paths.get(path);
+      if (!tracked) {
+        tracked = {
+          path,
+          labels: { ...target.labels, filename: path },
+          active: undefined,
+          draining: [],
+          inGlob: true,
+          fresh: true,
+          lastTs: 0n,
+          idleUntil: 0,
+        };
+        this.paths.set(path, tracked);
+      }
+      tracked.inGlob = true;
+      if (!tracked.active) await this.openActive(tracked);
+    }
+    for (const tracked of this.paths.values()) {
+      if (seen.has(tracked.path) || !tracked.inGlob) continue;
+      tracked.inGlob = false;
+      this.retire(tracked);
+      // Whatever appears at this path later is another file: never resume it at this offset.
+      this.options.positions.remove(tracked.path);
+    }
+    this.forgetVanished(seen);
+    this.updateWatches(seen.keys());
+  }
+
+  /**
+   * A saved position for a path of ours that names no file now (deleted while
+   * we were down, or before we looked) belongs to a file that is gone: whatever
+   * appears there later must be read from 0, not from that offset.
+   */
+  private forgetVanished(seen: ReadonlyMap<string, FileTarget>): void {
+    for (const key of Object.keys(this.options.positions.snapshot())) {
+      if (seen.has(key) || this.paths.has(key)) continue;
+      if (this.targets.some((t) => t.matcher.matches(key))) this.options.positions.remove(key);
+    }
+  }
+
+  /** Opens the file the path names now: at the saved offset the first time, else from 0. */
+  private async openActive(tracked: TrackedPath): Promise<void> {
+    const { path } = tracked;
+    try {
+      const st = await stat(path);
+      const back = tracked.draining.findIndex((d) => d.tailer.ino === st.ino && d.tailer.dev === st.dev);
+      if (back >= 0) {
+        // The same file came back into the glob: keep reading it where we were.
+        tracked.active = tracked.draining.splice(back, 1)[0]!.tailer;
+        return;
+      }
+      const offset = tracked.fresh ? this.savedOffset(path) : 0;
+      // Commits move the path's position only while this tailer is the path's file
+      // (open() may already commit, before it returns: a saved offset past the end).
+      const owner: { tailer?: FileTailer } = {};
+      const tailer = await FileTailer.open(path, offset, {
+        maxLineBytes: this.maxLineBytes,
+        onCommit: (committed) => {
+          if (owner.tailer === undefined || tracked.active === owner.tailer) {
+            this.options.positions.put(path, committed);
+          }
+        },
+      });
+      owner.tailer = tailer;
+      if (!tracked.fresh) this.options.positions.put(path, 0);
+      tracked.fresh = false;
+      tracked.active = tailer;
+      tracked.idleUntil = 0;
+      this.metrics.filesActive.inc();
+      this.options.logger.debug('tailing file', { path, offset: tailer.readOffset });
+    } catch (err) {
+      this.options.logger.error('failed to tail file', { path, error: err });
+    }
+  }
+
+  /** The saved offset; a value that is not a number (hand-edited file) means 0, with a warning. */
+  private savedOffset(path: string): number {
+    try {
+      return this.options.positions.get(path);
+    } catch (err) {
+      this.options.logger.warn('ignoring invalid saved position, reading from the start', {
+        path,
+        error: err,
+      });
+      return 0;
+    }
+  }
+
+  /** The path no longer names the active file: finish reading it, then close it. */
+  private retire(tracked: TrackedPath): void {
+    if (!tracked.active) return;
+    tracked.draining.push({ tailer: tracked.active, idleSince: performance.now() });
+    tracked.active = undefined;
+  }
+
+  /** Reads what is available, round-robin over paths, into one bounded batch. */
+  private async collect(): Promise<Batch | undefined> {
+    const entries: Entry[] = [];
+    const parts: TailPart[] = [];
+    let bytes = 0;
+    const list = [...this.paths.values()];
+    for (let i = 0; i < list.length && !this.stopped; i++) {
+      const tracked = list[(this.cursor + i) % list.length]!;
+      const now = performance.now();
+      for (const tailer of this.readersOf(tracked)) {
+        if (tailer === tracked.active && now < tracked.idleUntil) continue;
+        const linesLeft = this.maxBatchLines - entries.length;
+        const bytesLeft = this.maxBatchBytes - bytes;
+        if (linesLeft <= 0 || bytesLeft <= 0) break;
+        const read = await this.readFrom(tracked, tailer, linesLeft, bytesLeft);
+        if (!read) continue;
+        let ts = this.clock.now();
+        for (const line of read.lines) {
+          ts = ts > tracked.lastTs ? ts : tracked.lastTs + 1n;
+          tracked.lastTs = ts;
+          entries.push(newEntry(line, tracked.labels, ts));
+        }
+        bytes += read.bytes;
+        parts.push(read.part);
+        this.metrics.readLines.inc({ path: tracked.path }, read.lines.length);
+        this.metrics.readBytes.set({ path: tracked.path }, tailer.readOffset);
+        this.metrics.fileBytes.set({ path: tracked.path }, tailer.size);
+      }
+      if (entries.length >= this.maxBatchLines || bytes >= this.maxBatchBytes) {
+        this.cursor = (this.cursor + i + 1) % Math.max(1, list.length);
+        break;
+      }
+    }
+    if (entries.length === 0) return undefined;
+    let acked = false;
+    return {
+      entries,
+      ack: () => {
+        if (acked) return;
+        acked = true;
+        for (const part of parts) part.tailer.ack(part);
+      },
+    };
+  }
+
+  /** Older files first, so a rotated file's last lines come before the new file's. */
+  private readersOf(tracked: TrackedPath): FileTailer[] {
+    const readers = tracked.draining.map((d) => d.tailer);
+    if (tracked.active) readers.push(tracked.active);
+    return readers;
+  }
+
+  private async readFrom(tracked: TrackedPath, tailer: FileTailer, lines: number, bytes: number) {
+    try {
+      if (tailer === tracked.active) {
+        const read = await tailer.read(lines, bytes);
+        if (!read) {
+          tracked.idleUntil = performance.now() + this.pollIntervalMs;
+          await this.checkRotation(tracked, tailer);
+        }
+        return read;
+      }
+      const draining = tracked.draining.find((d) => d.tailer === tailer)!;
+      const idle = performance.now() - draining.idleSince >= this.rotateDrainMs;
+      const read = await tailer.read(lines, bytes, idle);
+      if (read) draining.idleSince = performance.now();
+      else if (idle) await this.finishDrain(tracked, tailer);
+      return read;
+    } catch (err) {
+      this.options.logger.error('error reading file', { path: tracked.path, error: err });
+      return undefined;
+    }
+  }
+
+  /** At end of data: does the path still name this file? */
+  private async checkRotation(tracked: TrackedPath, tailer: FileTailer): Promise<void> {
+    let st;
+    try {
+      st = await stat(tracked.path);
+    } catch {
+      return; // gone for now: the next sync decides whether it left the glob
+    }
+    if (st.ino === tailer.ino && st.dev === tailer.dev) return;
+    this.options.logger.info('file rotated, finishing the old one', { path: tracked.path });
+    this.retire(tracked);
+    await this.openActive(tracked);
+  }
+
+  private async finishDrain(tracked: TrackedPath, tailer: FileTailer): Promise<void> {
+    tracked.draining = tracked.draining.filter((d) => d.tailer !== tailer);
+    await tailer.close();
+    this.metrics.filesActive.dec();
+    if (!tracked.active && tracked.draining.length === 0 && !tracked.inGlob) {
+      this.paths.delete(tracked.path);
+      this.options.positions.remove(tracked.path);
+      this.metrics.forget(tracked.path);
+      this.options.logger.debug('stopped tailing file', { path: tracked.path });
+    }
+  }
+
+  private updateWatches(paths: Iterable<string>): void {
+    if (this.options.watch === false || this.stopped) return;
+    const dirs = new Set<string>();
+    for (const path of paths) dirs.add(dirname(path));
+    for (const target of this.targets) dirs.add(target.matcher.base);
+    this.watcher.update(dirs);
+  }
+
+  /** A folder event: re-list on creations and renames, look at the named file now. */
+  private onDirEvent(path: string | undefined, renamed: boolean): void {
+    if (renamed) this.needSync = true;
+    const tracked = path ? this.paths.get(path) : undefined;
+    if (tracked) tracked.idleUntil = 0;
+    this.signal.wake();
+  }
+
+  /** Closes every file; safe to call twice (stop() and the end of iteration). */
+  private async closeAll(): Promise<void> {
+    const all = [...this.paths.values()];
+    this.paths.clear();
+    for (const tracked of all) {
+      const readers = this.readersOf(tracked);
+      if (tracked.active) await this.releasePosition(tracked, tracked.active);
+      for (const tailer of readers) {
+        await tailer.close();
+        this.metrics.filesActive.dec();
+      }
+      this.metrics.forget(tracked.path);
+    }
+  }
+
+  /**
+   * On stop: if the path was rotated or deleted since we last looked, the saved
+   * offset belongs to the old file; the next start must read the new one from 0.
+   */
+  private async releasePosition(tracked: TrackedPath, active: FileTailer): Promise<void> {
+    // Acks that arrive after stop still move the position of a file that is
+    // still there; a replaced file is detached so they cannot overwrite the 0.
+    try {
+      const st = await stat(tracked.path);
+      if (st.ino === active.ino && st.dev === active.dev) return;
+      tracked.active = undefined;
+      this.options.positions.put(tracked.path, 0);
+    } catch {
+      tracked.active = undefined;
+      this.options.positions.remove(tracked.path);
+    }
+  }
+}

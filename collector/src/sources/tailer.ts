@@ -1,0 +1,191 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * Reads one file (one device+inode) line by line from a byte offset.
+ *
+ * - Lines end at `\n`; the `\n` is removed and a `\r` before it is kept, as
+ *   Promtail does. A trailing line without its `\n` is not read until the `\n`
+ *   arrives (the offset stays at its start).
+ * - Truncation (copytruncate, `> file`) is noticed when the file is shorter
+ *   than the offset OR when the bytes just before the offset changed (a
+ *   fingerprint of up to 32 bytes), so a file truncated and refilled past the
+ *   old offset between two polls is still read from 0. Promtail only compares
+ *   sizes and skips those lines.
+ * - Progress is acknowledged per read: `committed` only moves over reads whose
+ *   batches were acked, in order; a truncation starts a new generation whose
+ *   committed offset is 0, and late acks of the old generation are ignored.
+ */
+export interface TailRead {
+  readonly lines: string[];
+  /** Bytes consumed, newlines included. */
+  readonly bytes: number;
+  /** Ack handle for exactly this read. */
+  readonly part: TailPart;
+}
+
+export interface TailPart {
+  readonly tailer: FileTailer;
+  readonly generation: number;
+  readonly end: number;
+  acked: boolean;
+}
+
+export interface TailerOptions {
+  /** A single line longer than this is split (Promtail would buffer it unboundedly). */
+  maxLineBytes: number;
+  /** Called with the committed offset of the current generation whenever it moves. */
+  onCommit(offset: number): void;
+}
+
+const fingerprintBytes = 32;
+const newline = 0x0a;
+
+export class FileTailer {
+  /** Offset of the first byte not yet handed out (always the start of a line). */
+  private offset: number;
+  private generation = 0;
+  private pending: TailPart[] = [];
+  private fingerprint: Buffer = Buffer.alloc(0);
+  private closed = false;
+  private averageLineBytes = 256;
+  /** Last size seen, for metrics and for noticing growth while draining. */
+  size = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    readonly dev: number,
+    readonly ino: number,
+    offset: number,
+    private readonly options: TailerOptions,
+  ) {
+    this.offset = offset;
+  }
+
+  /**
+   * Opens `path` at `offset`, or at 0 when the file is now shorter than the
+   * offset (Promtail's rule for a position saved before a truncation) or when
+   * the byte before the offset is not a `\n`: positions are only ever saved at
+   * line starts, so that file is not the one the position was saved for (it was
+   * replaced while we were not running). Promtail would resume mid-line.
+   */
+  static async open(path: string, offset: number, options: TailerOptions): Promise<FileTailer> {
+    const handle = await open(path, 'r');
+    try {
+      const st = await handle.stat({ bigint: false });
+      let start = offset > st.size || offset < 0 ? 0 : offset;
+      const tailer = new FileTailer(path, handle, st.dev, st.ino, start, options);
+      tailer.size = st.size;
+      if (start > 0) {
+        const before = await tailer.readAt(Math.max(0, start - fingerprintBytes), start);
+        if (before[before.length - 1] === newline) tailer.fingerprint = before;
+        else tailer.offset = start = 0;
+      }
+      if (start !== offset) options.onCommit(start);
+      return tailer;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  get readOffset(): number {
+    return this.offset;
+  }
+
+  /**
+   * Reads complete lines, at most `maxLines` and about `maxBytes` (a single
+   * line may exceed it). Returns undefined at end of data. `final`: the file
+   * will never grow again (rotated away and drained), so a last line without
+   * its `\n` is read too rather than lost.
+   */
+  async read(maxLines: number, maxBytes: number, final = false): Promise<TailRead | undefined> {
+    if (this.closed) return undefined;
+    const st = await this.handle.stat();
+    this.size = st.size;
+    if (st.size < this.offset) this.restart();
+    const available = this.size - this.offset;
+    if (available <= 0) return undefined;
+
+    // Re-read the fingerprint with the new bytes: one syscall checks both.
+    const n = this.fingerprint.length;
+    // Read about what `maxLines` lines need, not the whole byte budget.
+    const want = Math.max(16 << 10, Math.ceil(maxLines * this.averageLineBytes * 1.25));
+    const raw = await this.readAt(this.offset - n, this.offset + Math.min(available, maxBytes, want));
+    if (n > 0 && (raw.length < n || !raw.subarray(0, n).equals(this.fingerprint))) {
+      this.restart();
+      return this.read(maxLines, maxBytes, final);
+    }
+    let buf = raw.subarray(n);
+    let last = buf.lastIndexOf(newline);
+    if (last < 0 && available > buf.length) {
+      // One line longer than the budget: read up to the line limit to find its end.
+      buf = await this.readAt(this.offset, this.offset + Math.min(available, this.options.maxLineBytes));
+      last = buf.lastIndexOf(newline);
+    }
+    const lines: string[] = [];
+    let start = 0;
+    if (last < 0) {
+      if (buf.length === 0 || (buf.length < this.options.maxLineBytes && !final)) return undefined;
+      lines.push(buf.toString('utf8'));
+      start = buf.length;
+    } else {
+      while (start <= last && lines.length < maxLines) {
+        const nl = buf.indexOf(newline, start);
+        lines.push(buf.toString('utf8', start, nl));
+        start = nl + 1;
+      }
+    }
+    this.fingerprint = Buffer.from(
+      start >= fingerprintBytes
+        ? buf.subarray(start - fingerprintBytes, start)
+        : Buffer.concat([this.fingerprint, buf.subarray(0, start)]).subarray(-fingerprintBytes),
+    );
+    this.offset += start;
+    this.averageLineBytes = start / lines.length;
+    const part: TailPart = { tailer: this, generation: this.generation, end: this.offset, acked: false };
+    this.pending.push(part);
+    return { lines, bytes: start, part };
+  }
+
+  /** Marks a read as delivered; moves the committed offset over every acked read in order. */
+  ack(part: TailPart): void {
+    if (part.acked) return;
+    part.acked = true;
+    if (part.generation !== this.generation) return;
+    let committed: number | undefined;
+    while (this.pending[0]?.acked) committed = this.pending.shift()!.end;
+    if (committed !== undefined) this.options.onCommit(committed);
+  }
+
+  /** Whether every read handed out so far was acknowledged. */
+  get settled(): boolean {
+    return this.pending.length === 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+
+  /** Truncated: the content we read is gone; start over from 0 as a new generation. */
+  private restart(): void {
+    this.generation += 1;
+    this.pending = [];
+    this.offset = 0;
+    this.fingerprint = Buffer.alloc(0);
+    this.options.onCommit(0);
+  }
+
+  private async readAt(from: number, to: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(to - from);
+    let filled = 0;
+    while (filled < buf.length) {
+      const { bytesRead } = await this.handle.read(buf, filled, buf.length - filled, from + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === buf.length ? buf : buf.subarray(0, filled);
+  }
+}

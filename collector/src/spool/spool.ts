@@ -1,0 +1,328 @@
+import { mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+import type { Entry } from '../pipeline/entry.js';
+import type { Batch } from '../sources/source.js';
+import { readAcks, writeAcks } from './acks.js';
+import { decodeEntries, encodeRecordPayload } from './codec.js';
+import { spoolMetrics, type SpoolMetrics } from './metrics.js';
+import { scanAt, sealRecord } from './record.js';
+import { readSegment } from './segment_reader.js';
+import { listSegments, segmentPath, syncDirectory } from './segments.js';
+
+export interface SpoolOptions {
+  /** Every client that must acknowledge an entry before it may be deleted. */
+  clients: readonly string[];
+  /** `spool.max_bytes`: segment bytes on disk; appends wait beyond it. Default 1 GiB. */
+  maxBytes?: number;
+  /** Group commit: appends within this window share one write + fdatasync. Default 10 ms. */
+  fsyncIntervalMs?: number;
+  /** A segment is closed past this size. Default maxBytes/8, within [64 KiB, 64 MiB]. */
+  segmentBytes?: number;
+  metrics?: Registry;
+  logger?: Logger;
+}
+
+export interface Spool {
+  /**
+   * Writes the entries as one record; resolves once they are on disk
+   * (fdatasync done). Waits while the spool is at max_bytes, so a caller that
+   * awaits it (the file tailer) stops reading: the data stays in its files.
+   */
+  append(entries: readonly Entry[]): Promise<void>;
+  /**
+   * The records a client has not acknowledged yet, oldest first, then new ones
+   * as they become durable; ends at close(). Each batch's ack() records the
+   * client's progress (acks must come in order, as LokiClient gives them).
+   */
+  reader(client: string): AsyncIterable<Batch>;
+  /** True while at max_bytes: push/syslog receivers answer 429 or stop reading. */
+  readonly full: boolean;
+  /** Bytes durable in the spool that `client` has not acknowledged yet (0 = caught up). */
+  lag(client: string): number;
+  /** Flushes pending appends, saves acks, ends the readers. */
+  close(): Promise<void>;
+}
+
+interface Segment {
+  base: number;
+  path: string;
+  /** Bytes durable on disk (readers never look past this). */
+  size: number;
+  records: number;
+  /** Only the newest segment has one; older segments are closed. */
+  handle?: FileHandle;
+}
+
+interface Pending {
+  record: Buffer;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/**
+ * Opens (or creates) a spool in `dir`: the collector's on-disk buffer between
+ * the pipeline and the Loki clients.
+ *
+ * Layout: segment files `<offset>.seg` of checksummed records (record.ts),
+ * one record per append, plus `acks.json` (how far each client got). An entry
+ * is deleted (its whole segment, once closed) only when every client in
+ * `clients` acknowledged past it. After a crash, readers resume at the last
+ * saved ack: what Loki got is sent again with the same timestamps and lines,
+ * which Loki collapses. Damaged or torn records found at start-up are skipped
+ * and counted (`whodunit_spool_corrupt_records_total`), never fatal.
+ */
+export async function openSpool(dir: string, options: SpoolOptions): Promise<Spool> {
+  const maxBytes = options.maxBytes ?? 1024 * MiB;
+  const fsyncIntervalMs = options.fsyncIntervalMs ?? 10;
+  const segmentBytes =
+    options.segmentBytes ?? Math.min(64 * MiB, Math.max(64 * KiB, Math.floor(maxBytes / 8)));
+  const metrics: SpoolMetrics = spoolMetrics(options.metrics ?? new Registry());
+  const logger = options.logger;
+  const clients = [...new Set(options.clients)];
+
+  await mkdir(dir, { recursive: true });
+  const acks = await readAcks(dir);
+  for (const client of [...acks.keys()]) if (!clients.includes(client)) acks.delete(client);
+
+  // Start-up scan: count records and damage in what a previous run left.
+  const segments: Segment[] = [];
+  let corrupt = 0;
+  for (const file of await listSegments(dir)) {
+    if (file.size === 0) {
+      // Created by a run that died before its first write: nothing to keep, and
+      // its name may be the one the new segment needs.
+      await unlink(file.path);
+      continue;
+    }
+    const data = await readFile(file.path);
+    let records = 0;
+    for (let at = 0; at < data.length;) {
+      const step = scanAt(data, at, true);
+      if (step.kind === 'record') records++;
+      else if (step.kind === 'corrupt') corrupt++;
+      at = step.kind === 'incomplete' ? data.length : step.end;
+    }
+    segments.push({ base: file.base, path: file.path, size: file.size, records });
+  }
+  if (corrupt > 0) {
+    metrics.corruptRecords.inc(corrupt);
+    logger?.warn('spool: damaged records skipped', { dir, regions: corrupt });
+  }
+
+  const lastEnd =
+    segments.length > 0 ? segments[segments.length - 1]!.base + segments[segments.length - 1]!.size : 0;
+  const newBase = Math.max(lastEnd, ...acks.values(), 0);
+
+  let totalBytes = segments.reduce((sum, s) => sum + s.size, 0);
+  let reservedBytes = 0;
+  let closed = false;
+  let queue: Pending[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  let acksDirty = false;
+  let acksTimer: NodeJS.Timeout | undefined;
+  /** Appends waiting for room, oldest first, each with the bytes it needs. */
+  const spaceWaiters: { bytes: number; wake: () => void }[] = [];
+  const dataWaiters = new Set<() => void>();
+
+  const fits = (bytes: number) =>
+    totalBytes + reservedBytes + bytes <= maxBytes || totalBytes + reservedBytes === 0;
+  const isFull = () => spaceWaiters.length > 0 || totalBytes + reservedBytes >= maxBytes;
+  const updateGauges = () => {
+    metrics.bytes.set(totalBytes);
+    metrics.records.set(segments.reduce((sum, s) => sum + s.records, 0));
+    metrics.full.set(isFull() ? 1 : 0);
+  };
+
+  const openSegment = async (base: number): Promise<Segment> => {
+    const path = segmentPath(dir, base);
+    const handle = await open(path, 'w');
+    await syncDirectory(dir);
+    const segment: Segment = { base, path, size: 0, records: 0, handle };
+    segments.push(segment);
+    return segment;
+  };
+  let active = await openSegment(newBase);
+
+  const ackedByAll = () => {
+    let min = Infinity;
+    for (const client of clients) min = Math.min(min, acks.get(client) ?? 0);
+    return min;
+  };
+
+  /** Deletes closed segments every client is past; wakes appends waiting for room. */
+  const release = async () => {
+    const upto = ackedByAll();
+    while (segments.length > 1 && segments[0] !== active && segments[0]!.base + segments[0]!.size <= upto) {
+      const segment = segments.shift()!;
+      await unlink(segment.path).catch(() => undefined);
+      totalBytes -= segment.size;
+    }
+    updateGauges();
+    // First come, first served: a big append is not starved by small ones behind it.
+    while (spaceWaiters.length > 0 && fits(spaceWaiters[0]!.bytes)) {
+      const waiter = spaceWaiters.shift()!;
+      reservedBytes += waiter.bytes;
+      waiter.wake();
+    }
+    updateGauges();
+  };
+
+  const flush = async () => {
+    flushTimer = undefined;
+    const group = queue;
+    queue = [];
+    if (group.length === 0) return;
+    try {
+      // Close the segment when big, or when everything in it is acknowledged and room is short.
+      const drained = active.size > 0 && ackedByAll() >= active.base + active.size;
+      if (active.size >= segmentBytes || (drained && spaceWaiters.length > 0)) {
+        await active.handle!.close();
+        delete active.handle;
+        active = await openSegment(active.base + active.size);
+      }
+      const buffers = group.map((p) => p.record);
+      const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
+      await active.handle!.writev(buffers, active.size);
+      await active.handle!.datasync();
+      active.size += bytes;
+      active.records += group.length;
+      totalBytes += bytes;
+      reservedBytes -= bytes;
+      updateGauges();
+      for (const p of group) p.resolve();
+      for (const wake of dataWaiters) wake();
+      await release();
+    } catch (error) {
+      reservedBytes -= group.reduce((sum, p) => sum + p.record.length, 0);
+      for (const p of group) p.reject(error);
+    }
+  };
+
+  const scheduleFlush = () => {
+    if (flushTimer) return;
+    flushTimer = setTimeout(() => {
+      flushing = flushing.then(flush);
+    }, fsyncIntervalMs);
+  };
+
+  let acksWrite: Promise<void> = Promise.resolve();
+  /** Saves acks.json; writes are chained so two never race on the temp file. */
+  const saveAcks = () => {
+    acksTimer = undefined;
+    acksWrite = acksWrite.then(async () => {
+      if (!acksDirty) return;
+      acksDirty = false;
+      await writeAcks(dir, acks).catch((error: unknown) =>
+        logger?.warn('spool: cannot save acks', { error: String(error) }),
+      );
+    });
+    return acksWrite;
+  };
+
+  const ack = (client: string, offset: number) => {
+    if ((acks.get(client) ?? -1) >= offset) return;
+    acks.set(client, offset);
+    acksDirty = true;
+    acksTimer ??= setTimeout(() => void saveAcks(), Math.max(fsyncIntervalMs, 200));
+    flushing = flushing.then(release);
+  };
+
+  await release();
+
+  async function* reader(client: string): AsyncGenerator<Batch> {
+    if (!clients.includes(client))
+      throw new Error(`spool: unknown client ${client} (known: ${clients.join(', ')})`);
+    let position = acks.get(client) ?? 0;
+    for (;;) {
+      if (closed) return;
+      const index = segments.findLastIndex((s) => s.base <= position);
+      const segment = segments[Math.max(index, 0)];
+      if (!segment) return;
+      if (position < segment.base) position = segment.base;
+      const isLast = segment === segments[segments.length - 1];
+      if (position >= segment.base + segment.size) {
+        if (!isLast) {
+          position = segments[segments.indexOf(segment) + 1]!.base;
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            dataWaiters.delete(wake);
+            resolve();
+          };
+          dataWaiters.add(wake);
+        });
+        continue;
+      }
+      const steps = readSegment(
+        segment.path,
+        position - segment.base,
+        segment.size,
+        !isLast || !segment.handle,
+      );
+      try {
+        for await (const step of steps) {
+          position = segment.base + step.end;
+          if (step.payload === undefined) continue;
+          const end = position;
+          yield { entries: decodeEntries(step.payload), ack: () => ack(client, end) };
+          if (closed) return;
+        }
+      } catch (error) {
+        // Deleted under us (only possible once every client is past it): look again.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || closed) throw error;
+        if (segments.includes(segment)) throw error;
+      }
+    }
+  }
+
+  return {
+    get full() {
+      return isFull();
+    },
+    async append(entries) {
+      if (closed) throw new Error('spool: closed');
+      if (entries.length === 0) return;
+      const record = sealRecord(encodeRecordPayload(entries));
+      // Wait for room (release() reserves it for us); a record bigger than the
+      // whole spool still goes in once the spool is empty.
+      if (spaceWaiters.length > 0 || !fits(record.length)) {
+        const room = new Promise<void>((wake) => spaceWaiters.push({ bytes: record.length, wake }));
+        updateGauges();
+        flushing = flushing.then(release);
+        await room;
+        if (closed) throw new Error('spool: closed');
+      } else reservedBytes += record.length;
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ record, resolve, reject });
+        scheduleFlush();
+      });
+    },
+    reader,
+    lag(client) {
+      const end = active.base + active.size;
+      return Math.max(0, end - Math.max(acks.get(client) ?? 0, segments[0]?.base ?? 0));
+    },
+    async close() {
+      if (closed) return;
+      if (flushTimer) {
+        clearTimeout(flushTimer);
+        flushing = flushing.then(flush);
+      }
+      await flushing;
+      closed = true;
+      if (acksTimer) clearTimeout(acksTimer);
+      acksDirty = true;
+      await saveAcks();
+      await active.handle?.close();
+      delete active.handle;
+      for (const wake of dataWaiters) wake();
+      for (const waiter of spaceWaiters.splice(0)) waiter.wake();
+    },
+  };
+}

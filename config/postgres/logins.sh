@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# whodunit: the database logins of the compose stack, created at the first start of the official
+# postgres image, right after sql/docker/initdb.sh (10-whodunit.sh) has applied the migrations:
+#   - ./config/postgres/logins.sh:/docker-entrypoint-initdb.d/20-whodunit-logins.sh:ro
+#
+#   whodunit_grafana   Grafana's "PostgreSQL audit" datasource: member of whodunit_reader, so it
+#                      reads the forensic API and nothing else. Password: WHODUNIT_GRAFANA_DB_PASSWORD.
+#   whodunit_exporter  postgres-exporter: member of pg_monitor (statistics, no table data).
+#                      Password: WHODUNIT_EXPORTER_DB_PASSWORD.
+#
+# The roles of sql/ (whodunit_reader, ...) are NOLOGIN on purpose: each client gets its own login,
+# so the audit trail's db_user says which one acted. Passwords travel as psql variables, quoted by
+# psql (:'name'), never pasted into SQL text. The entrypoint sources this file: everything runs in
+# a subshell so our shell options do not leak into it.
+
+whodunit_logins() (
+  set -euo pipefail
+  : "${WHODUNIT_GRAFANA_DB_PASSWORD:?is empty: set it in .env (see .env.example)}"
+  : "${WHODUNIT_EXPORTER_DB_PASSWORD:?is empty: set it in .env (see .env.example)}"
+  local user="${POSTGRES_USER:-postgres}"
+  psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet --username "$user" --dbname "${POSTGRES_DB:-$user}" \
+    -v grafana_password="$WHODUNIT_GRAFANA_DB_PASSWORD" \
+    -v exporter_password="$WHODUNIT_EXPORTER_DB_PASSWORD" <<'SQL'
+create role whodunit_grafana login password :'grafana_password' in role whodunit_reader;
+comment on role whodunit_grafana is 'Login of Grafana''s PostgreSQL datasource: reads the forensic API (whodunit_reader).';
+create role whodunit_exporter login password :'exporter_password' in role pg_monitor;
+comment on role whodunit_exporter is 'Login of postgres-exporter: server statistics only (pg_monitor).';
+SQL
+  echo "whodunit logins: whodunit_grafana, whodunit_exporter created"
+)
+
+whodunit_logins
