@@ -128,6 +128,8 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
   /** Appends waiting for room, oldest first, each with the bytes it needs. */
   const spaceWaiters: { bytes: number; wake: () => void }[] = [];
   const dataWaiters = new Set<() => void>();
+  /** Segment reads in progress, closed by close() if their reader was abandoned. */
+  const openReads = new Set<AsyncGenerator<unknown>>();
 
   const fits = (bytes: number) =>
     totalBytes + reservedBytes + bytes <= maxBytes || totalBytes + reservedBytes === 0;
@@ -265,6 +267,7 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
         segment.size,
         !isLast || !segment.handle,
       );
+      openReads.add(steps);
       try {
         for await (const step of steps) {
           position = segment.base + step.end;
@@ -277,6 +280,8 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
         // Deleted under us (only possible once every client is past it): look again.
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || closed) throw error;
         if (segments.includes(segment)) throw error;
+      } finally {
+        openReads.delete(steps);
       }
     }
   }
@@ -323,6 +328,8 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
       delete active.handle;
       for (const wake of dataWaiters) wake();
       for (const waiter of spaceWaiters.splice(0)) waiter.wake();
+      // A reader its consumer abandoned mid-segment still holds that file open.
+      for (const steps of openReads) void steps.return(undefined).catch(() => undefined);
     },
   };
 }

@@ -153,6 +153,9 @@ export class LokiClient {
       if (!(error instanceof Stopped)) throw error;
     } finally {
       this.#transport.close();
+      // Let the input (a spool reader) close the segment file it holds open. Not
+      // awaited: a pending read ends only when the spool closes, after this.
+      iterator.return?.(undefined)?.catch(() => undefined);
     }
   }
 
