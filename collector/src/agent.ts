@@ -12,7 +12,9 @@ import { printEntries } from './sinks/dry_run.js';
 import { startShipping, type Shipping } from './sinks/loki/shipping.js';
 import { createFileSource, type FileSourceHandle } from './sources/file.js';
 import { createLokiPushSource } from './sources/loki_push.js';
+import { createPostgresAuditSource } from './sources/postgres_audit.js';
 import { Positions } from './sources/positions.js';
+import { resumeFromSpool } from './sources/spooled_positions.js';
 import type { Source } from './sources/source.js';
 import { createStdinSource, type StdinFormat } from './sources/stdin.js';
 import { createSyslogSource } from './sources/syslog.js';
@@ -111,7 +113,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     );
   } else {
     const targets = fileTargets(config);
-    if (targets.length > 0) {
+    if (targets.length > 0 || config.scrape_configs.some((s) => s.postgres_audit)) {
       positions = await Positions.open({
         filename: config.positions.filename,
         syncPeriodMs: config.positions.sync_period,
@@ -120,6 +122,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         readOnly: dryRun,
         logger: logger.child({ component: 'positions' }),
       });
+      // Lines already spooled are never read again, however old the positions file is.
+      if (shipping) await resumeFromSpool(positions, shipping.spool.positions(), logger);
     }
     const fileSources: FileSourceHandle[] = [];
     for (const { scrape, index, targets: labelSets } of targets) {
@@ -145,6 +149,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       if (scrape.syslog) start(await createSyslogSource({ config: scrape.syslog, ...common }), scrape, index);
       if (scrape.loki_push_api) {
         start(await createLokiPushSource({ config: scrape.loki_push_api, ...common }), scrape, index);
+      }
+      if (scrape.postgres_audit) {
+        const options = { config: scrape.postgres_audit, jobName: scrape.job_name, positions, ...common };
+        start(await createPostgresAuditSource(options), scrape, index);
       }
     }
     filesReady = Promise.all(fileSources.map((s) => s.ready())).then(() => undefined);

@@ -9,6 +9,7 @@ import { startAgent } from './agent.js';
 import { CliArgsError, parseCliArgs, USAGE, type CliArgs } from './cli_args.js';
 import { formatDiagnostic } from './config/diagnostics.js';
 import { hasErrors, loadConfigFile, loadConfigText, type LoadResult } from './config/load.js';
+import { runDecrypt } from './decrypt_command.js';
 import { createLogger } from './logger.js';
 import { collectorVersion } from './version.js';
 
@@ -26,6 +27,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'decrypt') {
+    return runDecrypt(argv.slice(1), {
+      input: process.stdin,
+      output: process.stdout,
+      errors: process.stderr,
+    });
+  }
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);

@@ -112,6 +112,10 @@ or GNU's (--config.file PATH).
   --version                 print the version
   -h, --help                print this help
 
+Subcommands:
+  decrypt --key-file PATH   decrypt what the encrypt stage wrote (JSON lines on stdin);
+                            see \`whodunit-collector decrypt --help\`
+
 Example:
   printf 'GET /x 200\\n' | whodunit-collector -config.file=promtail.yaml --stdin --dry-run
 `;

@@ -10,13 +10,10 @@ import { listeningPorts } from './image_facts.js';
  * Services that later issues add to docker-compose.yml, and the ports they will listen on, so
  * that configs written now may already point at them. Remove an entry when its service lands.
  */
-const PLANNED: Record<string, number[]> = {
-  // The collector issue: HTTP (/metrics, push receivers) on 9080, syslog on 1514.
-  collector: [9080, 1514],
-};
+const PLANNED: Record<string, number[]> = {};
 
 /** Config files a later service reads, by that service (they are not mounted yet). */
-const PLANNED_READERS: Record<string, string> = { 'config/collector': 'collector' };
+const PLANNED_READERS: Record<string, string> = {};
 
 async function yamlFilesUnder(path: string): Promise<string[]> {
   const info = await stat(repoPath(path)).catch(() => undefined);
@@ -31,7 +28,8 @@ async function configReaders(compose: ComposeFile): Promise<Map<string, string[]
   const readers = new Map<string, string[]>();
   const add = (file: string, service: string) => readers.set(file, [...(readers.get(file) ?? []), service]);
   for (const [name, service] of Object.entries(compose.services)) {
-    for (const mount of bindMounts(service)) {
+    // Repository paths only: an absolute source is the host's own (container logs), not config.
+    for (const mount of bindMounts(service).filter((m) => !m.source.startsWith('/'))) {
       for (const file of await yamlFilesUnder(mount.source)) add(file, name);
     }
   }
@@ -106,5 +104,7 @@ describe('host:port references between the services', () => {
     expect(book.portsOf('loki')).toEqual([3100, 9095]);
     expect(book.portsOf('alertmanager')).toContain(9093);
     expect(book.portsOf('jaeger')).toEqual(expect.arrayContaining([4317, 4318, 16686]));
+    // Built from collector/Dockerfile: the ports it EXPOSEs.
+    expect(book.portsOf('collector')).toEqual([9080, 1514, 3500]);
   });
 });

@@ -14,6 +14,7 @@ import {
   loadCompose,
   type ComposeFile,
 } from './compose_file.js';
+import { buildOf, loadDockerfile, stageNames } from './dockerfile.js';
 import { factsOf, listeningPorts } from './image_facts.js';
 import { checkYamlFile, checkYamlText } from './yaml_schema.js';
 
@@ -32,6 +33,14 @@ async function composeSchemaValidator(): Promise<ValidateFunction> {
   delete schema.$schema;
   // strict off: the spec uses annotations (deprecated) that strict Ajv refuses.
   return new Ajv({ allErrors: true, verbose: true, strict: false }).compile(schema);
+}
+
+/** `name:tag` with an exact version: PostgreSQL's major.minor (17.6), semver for the rest; or a digest. */
+function isExactImage(image: string): boolean {
+  const { repository, tag, digest } = imageParts(image);
+  if (digest) return true;
+  const exact = repository === 'postgres' ? /^\d+\.\d+(-[\w.-]+)?$/ : /^v?\d+\.\d+\.\d+(-[\w.-]+)?$/;
+  return tag !== undefined && exact.test(tag);
 }
 
 describe('docker-compose.yml', () => {
@@ -63,20 +72,41 @@ describe('docker-compose.yml', () => {
 
   it('runs the whole stack: every service the foundation issue lists', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['alertmanager', 'grafana', 'jaeger', 'loki', 'postgres', 'postgres-exporter', 'prometheus'].sort(),
+      [
+        'alertmanager',
+        'collector',
+        'grafana',
+        'jaeger',
+        'loki',
+        'postgres',
+        'postgres-exporter',
+        'prometheus',
+      ].sort(),
     );
   });
 
-  it('pins every image to an exact version (no latest, no bare major or minor)', () => {
+  it('pins every image to an exact version (no latest, no bare major or minor), built ones by their FROM lines', () => {
     const loose = services().flatMap(([name, service]) => {
-      if (!service.image) return service.build ? [] : [`${name}: neither image nor build`];
-      const { repository, tag, digest } = imageParts(service.image);
-      if (digest) return [];
-      // PostgreSQL numbers its releases major.minor (17.6); everything else here is semver.
-      const exact = repository === 'postgres' ? /^\d+\.\d+(-[\w.]+)?$/ : /^v?\d+\.\d+\.\d+(-[\w.]+)?$/;
-      return tag && exact.test(tag) ? [] : [`${name}: ${service.image}`];
+      const build = buildOf(service);
+      if (!service.image && build) {
+        const stages = loadDockerfile(build.dockerfile);
+        const names = stageNames(stages);
+        return stages
+          .filter((stage) => !names.has(stage.image) && !isExactImage(stage.image))
+          .map((stage) => `${name}: FROM ${stage.image} in ${build.dockerfile}`);
+      }
+      if (!service.image) return [`${name}: neither image nor build`];
+      return isExactImage(service.image) ? [] : [`${name}: ${service.image}`];
     });
     expect(loose).toEqual([]);
+  });
+
+  it('refuses a Dockerfile FROM that is not an exact version', () => {
+    expect(isExactImage('node:20.20.2-bookworm-slim')).toBe(true);
+    expect(isExactImage('node:20-bookworm-slim')).toBe(false);
+    expect(isExactImage('node:20.20-bookworm-slim')).toBe(false);
+    expect(isExactImage('node')).toBe(false);
+    expect(isExactImage('node:lts')).toBe(false);
   });
 
   it('gives every service a healthcheck that uses a tool its image ships', () => {
@@ -113,13 +143,16 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('mounts only host paths that exist in the repository', () => {
-    const missing = services().flatMap(([name, service]) =>
-      bindMounts(service)
-        .filter((mount) => !existsSync(repoPath(mount.source)))
-        .map((mount) => `${name}: ${mount.source}`),
+  it('mounts only repository paths that exist, and host system paths only read-only', () => {
+    const problems = services().flatMap(([name, service]) =>
+      bindMounts(service).flatMap((mount) => {
+        // An absolute source is the host's own (the collector's /var/lib/docker/containers).
+        if (mount.source.startsWith('/'))
+          return mount.readOnly ? [] : [`${name}: ${mount.source} is writable`];
+        return existsSync(repoPath(mount.source)) ? [] : [`${name}: ${mount.source}`];
+      }),
     );
-    expect(missing).toEqual([]);
+    expect(problems).toEqual([]);
   });
 
   it('keeps every stateful service on a declared named volume', () => {

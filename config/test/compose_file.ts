@@ -9,10 +9,15 @@ export interface ComposeService {
   build?: unknown;
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
-  volumes?: (string | { type: string; source?: string; target: string })[];
+  volumes?: (string | { type: string; source?: string; target: string; read_only?: boolean })[];
   ports?: (string | number | { target: number })[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
+  user?: string;
+  cap_add?: string[];
+  cap_drop?: string[];
+  read_only?: boolean;
+  security_opt?: string[];
 }
 
 export interface ComposeFile {
@@ -32,16 +37,20 @@ export interface BindMount {
   source: string;
   /** Path inside the container. */
   target: string;
+  readOnly: boolean;
 }
 
 /** Host paths mounted into the service; named volumes are not bind mounts. */
 export function bindMounts(service: ComposeService): BindMount[] {
   return (service.volumes ?? []).flatMap((volume) => {
     if (typeof volume === 'string') {
-      const [source = '', target = ''] = volume.split(':');
-      return source.startsWith('.') || source.startsWith('/') ? [{ source, target }] : [];
+      const [source = '', target = '', mode = ''] = volume.split(':');
+      const readOnly = mode.split(',').includes('ro');
+      return source.startsWith('.') || source.startsWith('/') ? [{ source, target, readOnly }] : [];
     }
-    return volume.type === 'bind' && volume.source ? [{ source: volume.source, target: volume.target }] : [];
+    return volume.type === 'bind' && volume.source
+      ? [{ source: volume.source, target: volume.target, readOnly: volume.read_only === true }]
+      : [];
   });
 }
 

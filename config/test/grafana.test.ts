@@ -68,6 +68,7 @@ describe('config/grafana/provisioning', () => {
     expect(bindMounts(grafana)).toContainEqual({
       source: `./${provisioning}`,
       target: '/etc/grafana/provisioning',
+      readOnly: true,
     });
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { repoPath } from '@whodunit/testkit';
 import { commandArgs, environmentOf, hostPathOf, imageParts, type ComposeService } from './compose_file.js';
+import { buildOf, loadDockerfile, stageNames, wordsOf, type Stage } from './dockerfile.js';
 
 /**
  * What each official image of the stack listens on by default and which tools it ships, from the
@@ -36,13 +37,17 @@ export const IMAGE_FACTS: Record<string, ImageFacts> = {
     ports: [4317, 4318, 5778, 5779, 9411, 14250, 14268, 16686, 13133, 8888],
     tools: ['wget', 'sh'],
   },
+  // The official Node.js images (Debian slim here): node and npm, no curl or wget. Only as the
+  // base of an image we build (collector/Dockerfile).
+  node: { ports: [], tools: ['node', 'npm', 'sh'] },
 };
 
 /**
  * The ports a service listens on: its image's defaults, changed by what its own configuration
  * says. Known overrides: `--web.listen-address=` (Prometheus, Alertmanager, exporters),
  * GF_SERVER_HTTP_PORT (Grafana), and server.http_listen_port / grpc_listen_port of the config
- * file Loki is started with (read through the service's bind mounts).
+ * file Loki is started with (read through the service's bind mounts). An image built from our
+ * own Dockerfile listens on what it EXPOSEs (config/test/collector.test.ts ties those to its config).
  */
 export function listeningPorts(service: ComposeService): number[] {
   const ports = [...factsOf(service).ports];
@@ -66,7 +71,28 @@ export function listeningPorts(service: ComposeService): number[] {
   return ports;
 }
 
+/**
+ * The facts of an image built from our own Dockerfile: the tools of its final stage's base
+ * image, the ports it EXPOSEs and its VOLUME.
+ */
+export function dockerfileFacts(stages: readonly Stage[]): ImageFacts {
+  const names = stageNames(stages);
+  const final = stages.at(-1);
+  if (!final) throw new Error('a Dockerfile without FROM');
+  const base = names.has(final.image) ? stages.find((s) => s.name === final.image) : final;
+  const baseFacts = IMAGE_FACTS[imageParts(base?.image ?? '').repository];
+  if (!baseFacts) throw new Error(`no entry for base image ${base?.image} in IMAGE_FACTS`);
+  const dataDir = wordsOf(final, 'VOLUME')[0];
+  return {
+    ports: wordsOf(final, 'EXPOSE').map((p) => Number(p.split('/')[0])),
+    tools: baseFacts.tools,
+    ...(dataDir ? { dataDir } : {}),
+  };
+}
+
 export function factsOf(service: ComposeService): ImageFacts {
+  const build = buildOf(service);
+  if (!service.image && build) return dockerfileFacts(loadDockerfile(build.dockerfile));
   const facts = IMAGE_FACTS[imageParts(service.image ?? '').repository];
   if (!facts)
     throw new Error(`no entry for image ${service.image} in IMAGE_FACTS (config/test/image_facts.ts)`);

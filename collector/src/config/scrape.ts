@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { lokiPushConfigSchema } from '../sources/loki_push.js';
+import { postgresAuditConfigSchema } from '../sources/postgres_audit.js';
 import { relabelConfigSchema } from '../sources/relabel.js';
 import { syslogConfigSchema } from '../sources/syslog.js';
 import { labelSet, unsupported } from './fields.js';
@@ -27,6 +28,8 @@ export const scrapeConfigSchema = z.object({
   relabel_configs: z.array(relabelConfigSchema).default([]),
   syslog: syslogConfigSchema.optional(),
   loki_push_api: lokiPushConfigSchema.optional(),
+  /** whodunit's addition: the SQL audit trail's alerts (sources/postgres_audit.ts). */
+  postgres_audit: postgresAuditConfigSchema.optional(),
   encoding: unsupported(),
   decompression: unsupported(),
   journal: unsupported(),

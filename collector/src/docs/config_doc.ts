@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { clientConfigSchema, tlsConfigSchema } from '../config/client.js';
 import { UNSUPPORTED } from '../config/fields.js';
 import { staticConfigSchema, scrapeConfigSchema } from '../config/scrape.js';
+import { postgresAuditConfigSchema } from '../sources/postgres_audit.js';
 import {
   globalSchema,
   limitsConfigSchema,
@@ -30,6 +31,11 @@ const SECTIONS: [string, z.ZodType, string][] = [
     'scrape_configs[].static_configs[]',
     staticConfigSchema,
     'Targets; for files, `labels.__path__` is the glob and `__path_exclude__` excludes.',
+  ],
+  [
+    'scrape_configs[].postgres_audit',
+    postgresAuditConfigSchema,
+    'whodunit\'s addition: LISTENs for the SQL audit trail\'s alerts (mass deletes, TRUNCATE, DROP; `sql/README.md` "Alerts") and makes each an entry with `stream="db_audit"`, the payload JSON as the line and its fields as structured metadata. Exactly one of `url` (secret) and `url_file`; a `whodunit_reader` role is enough. Reconnects with backoff (`whodunit_postgres_source_connected`, `whodunit_postgres_source_reconnects_total`); with `catch_up`, after each (re)connect it reads the mass deletes and drops it missed from `audit.mass_deletes` and `audit.ddl_changes`, each emitted once; the cursor is kept in the positions file as `cursor-postgres_audit-<job_name>`.',
   ],
   ['target_config', targetConfigSchema, 'How often globs are re-evaluated.'],
   ['limits_config', limitsConfigSchema, 'Limits on every entry before it is shipped.'],

@@ -56,6 +56,11 @@ export class Pipeline implements Stage {
     return this.#stages.length;
   }
 
+  /** Whether a stage may hold entries across batches (has flush(): multiline, cri, limit). */
+  get canHold(): boolean {
+    return this.#stages.some((s) => s.stage.flush !== undefined);
+  }
+
   process(entry: Entry): Entry | Entry[] | undefined {
     let current = entry;
     const stages = this.#stages;

@@ -38,7 +38,9 @@ import { WakeSignal } from './wake_signal.js';
  *
  * Backpressure and durability: nothing is read until the consumer pulls; a batch
  * holds at most `maxBatchLines` lines and about `maxBatchBytes` bytes, and the
- * positions move only when a batch is acked (in read order per file).
+ * positions move only when a batch is acked (in read order per file). Each
+ * batch also names, per file, the offset past its lines (`Batch.positions`),
+ * which the spool keeps with the entries so a crash never re-reads them.
  * Limitation: Promtail's positions file keeps only offsets, so a file replaced
  * while the collector was down is recognised only when it is shorter than the
  * saved offset (as in Promtail).
@@ -320,6 +322,13 @@ class FileSource implements FileSourceHandle {
     let acked = false;
     return {
       entries,
+      // Spooled with the entries: after a crash, reading resumes past them (agent.ts).
+      positions: parts.map(({ tailer, end }) => ({
+        path: tailer.path,
+        dev: tailer.dev,
+        ino: tailer.ino,
+        offset: end,
+      })),
       ack: () => {
         if (acked) return;
         acked = true;

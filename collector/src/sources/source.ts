@@ -9,6 +9,25 @@ import type { Entry } from '../pipeline/entry.js';
 export interface Batch {
   readonly entries: Entry[];
   ack(): void;
+  /**
+   * Where reading stands once these entries (and every earlier batch's) are
+   * out: per file, the offset just past this batch's last line. Set by the file
+   * source, passed through by the target runner only when no pipeline stage
+   * can hold entries back, and spooled with the entries, so after a crash the
+   * agent resumes each file past what the spool already holds (not from the
+   * positions file, which is saved only every sync_period). Absent: nothing to
+   * record (other sources, or a batch whose entries a stage may still hold).
+   */
+  readonly positions?: readonly FilePosition[];
+}
+
+/** A file's read position, with the device and inode that say which file it is. */
+export interface FilePosition {
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  /** Byte offset just past the last complete line handed out. */
+  readonly offset: number;
 }
 
 export interface Source {

@@ -2,9 +2,9 @@ import { mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises
 import { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Entry } from '../pipeline/entry.js';
-import type { Batch } from '../sources/source.js';
+import type { Batch, FilePosition } from '../sources/source.js';
 import { readAcks, writeAcks } from './acks.js';
-import { decodeEntries, encodeRecordPayload } from './codec.js';
+import { decodeEntries, decodePositions, encodeRecordPayload } from './codec.js';
 import { spoolMetrics, type SpoolMetrics } from './metrics.js';
 import { scanAt, sealRecord } from './record.js';
 import { readSegment } from './segment_reader.js';
@@ -29,7 +29,13 @@ export interface Spool {
    * (fdatasync done). Waits while the spool is at max_bytes, so a caller that
    * awaits it (the file tailer) stops reading: the data stays in its files.
    */
-  append(entries: readonly Entry[]): Promise<void>;
+  append(entries: readonly Entry[], positions?: readonly FilePosition[]): Promise<void>;
+  /**
+   * The newest durable position per file (path + device + inode): at open,
+   * what the records a previous run left say, so the agent can resume each
+   * file past what is already spooled; later, also what appends carried.
+   */
+  positions(): FilePosition[];
   /**
    * The records a client has not acknowledged yet, oldest first, then new ones
    * as they become durable; ends at close(). Each batch's ack() records the
@@ -56,10 +62,13 @@ interface Segment {
 
 interface Pending {
   record: Buffer;
+  positions: readonly FilePosition[] | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
+/** Files whose position the spool remembers; the least recently moved are forgotten past this. */
+const MAX_POSITIONS = 10_000;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -88,7 +97,19 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
   const acks = await readAcks(dir);
   for (const client of [...acks.keys()]) if (!clients.includes(client)) acks.delete(client);
 
-  // Start-up scan: count records and damage in what a previous run left.
+  /** Newest durable position per file, oldest first (see remember()). */
+  const latest = new Map<string, FilePosition>();
+  const remember = (positions: readonly FilePosition[]) => {
+    for (const position of positions) {
+      const key = `${position.dev}:${position.ino}:${position.path}`;
+      latest.delete(key);
+      latest.set(key, position);
+      if (latest.size > MAX_POSITIONS) latest.delete(latest.keys().next().value!);
+    }
+  };
+
+  // Start-up scan: count records and damage in what a previous run left, and
+  // collect the file positions the records carry (oldest first, newest wins).
   const segments: Segment[] = [];
   let corrupt = 0;
   for (const file of await listSegments(dir)) {
@@ -102,8 +123,14 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     let records = 0;
     for (let at = 0; at < data.length;) {
       const step = scanAt(data, at, true);
-      if (step.kind === 'record') records++;
-      else if (step.kind === 'corrupt') corrupt++;
+      if (step.kind === 'record') {
+        records++;
+        try {
+          remember(decodePositions(step.payload));
+        } catch {
+          corrupt++; // checksummed yet unreadable: not ours to trust
+        }
+      } else if (step.kind === 'corrupt') corrupt++;
       at = step.kind === 'incomplete' ? data.length : step.end;
     }
     segments.push({ base: file.base, path: file.path, size: file.size, records });
@@ -150,6 +177,25 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
   };
   let active = await openSegment(newBase);
 
+  /**
+   * A record with no entries that carries every remembered position. Each
+   * segment starts with one, so deleting older segments (acknowledged by
+   * every client) never loses the position of a file quiet since then.
+   */
+  const snapshotRecord = (): Buffer | undefined =>
+    latest.size > 0 ? sealRecord(encodeRecordPayload([], [...latest.values()])) : undefined;
+  {
+    // Before release() may delete the old segments that held them.
+    const snapshot = snapshotRecord();
+    if (snapshot) {
+      await active.handle!.write(snapshot, 0, snapshot.length, 0);
+      await active.handle!.datasync();
+      active.size = snapshot.length;
+      active.records = 1;
+      totalBytes += snapshot.length;
+    }
+  }
+
   const ackedByAll = () => {
     let min = Infinity;
     for (const client of clients) min = Math.min(min, acks.get(client) ?? 0);
@@ -182,19 +228,26 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     try {
       // Close the segment when big, or when everything in it is acknowledged and room is short.
       const drained = active.size > 0 && ackedByAll() >= active.base + active.size;
+      const buffers = group.map((p) => p.record);
+      const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
+      let extra = 0;
       if (active.size >= segmentBytes || (drained && spaceWaiters.length > 0)) {
         await active.handle!.close();
         delete active.handle;
         active = await openSegment(active.base + active.size);
+        const snapshot = snapshotRecord();
+        if (snapshot) {
+          buffers.unshift(snapshot);
+          extra = snapshot.length;
+        }
       }
-      const buffers = group.map((p) => p.record);
-      const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
       await active.handle!.writev(buffers, active.size);
       await active.handle!.datasync();
-      active.size += bytes;
-      active.records += group.length;
-      totalBytes += bytes;
+      active.size += bytes + extra;
+      active.records += buffers.length;
+      totalBytes += bytes + extra;
       reservedBytes -= bytes;
+      for (const p of group) if (p.positions) remember(p.positions);
       updateGauges();
       for (const p of group) p.resolve();
       for (const wake of dataWaiters) wake();
@@ -290,10 +343,10 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     get full() {
       return isFull();
     },
-    async append(entries) {
+    async append(entries, positions) {
       if (closed) throw new Error('spool: closed');
       if (entries.length === 0) return;
-      const record = sealRecord(encodeRecordPayload(entries));
+      const record = sealRecord(encodeRecordPayload(entries, positions));
       // Wait for room (release() reserves it for us); a record bigger than the
       // whole spool still goes in once the spool is empty.
       if (spaceWaiters.length > 0 || !fits(record.length)) {
@@ -304,11 +357,12 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
         if (closed) throw new Error('spool: closed');
       } else reservedBytes += record.length;
       return new Promise<void>((resolve, reject) => {
-        queue.push({ record, resolve, reject });
+        queue.push({ record, positions, resolve, reject });
         scheduleFlush();
       });
     },
     reader,
+    positions: () => [...latest.values()],
     lag(client) {
       const end = active.base + active.size;
       return Math.max(0, end - Math.max(acks.get(client) ?? 0, segments[0]?.base ?? 0));

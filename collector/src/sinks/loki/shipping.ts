@@ -26,9 +26,9 @@ export interface ShippingOptions {
 
 export interface Shipping {
   /**
-   * Consumes processed batches: each batch's entries go to the spool, and the
-   * batch is acknowledged (its source may save its position) once they are
-   * durable. Up to 8 batches are in flight so one fsync covers several.
+   * Consumes processed batches: each batch's entries (and the file positions
+   * they complete, `Batch.positions`) go to the spool, and the batch is
+   * acknowledged (its source may save its position) once they are durable. Up to 8 batches are in flight so one fsync covers several.
    * Resolves when `batches` ends.
    */
   write(batches: AsyncIterable<Batch>): Promise<void>;
@@ -91,10 +91,10 @@ export async function startShipping(options: ShippingOptions): Promise<Shipping>
    * acked, so its lines wait in their files, and the append is retried each
    * second. Not covered by a test (needs a filesystem that can fill up).
    */
-  const appendDurably = async (entries: Batch['entries']): Promise<void> => {
+  const appendDurably = async (entries: Batch['entries'], positions: Batch['positions']): Promise<void> => {
     for (;;) {
       try {
-        await spool.append(entries);
+        await spool.append(entries, positions);
         return;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -118,7 +118,7 @@ export async function startShipping(options: ShippingOptions): Promise<Shipping>
       const inFlight: Promise<void>[] = [];
       let previous: Promise<void> = Promise.resolve();
       for await (const batch of batches) {
-        const durable = batch.entries.length > 0 ? appendDurably(batch.entries) : undefined;
+        const durable = batch.entries.length > 0 ? appendDurably(batch.entries, batch.positions) : undefined;
         const before = previous;
         previous = (async () => {
           await Promise.all([before, durable]);

@@ -1,0 +1,45 @@
+import { stat } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+import type { Positions } from './positions.js';
+import type { FilePosition } from './source.js';
+
+/**
+ * Moves saved positions forward to what the spool already holds, before the
+ * file sources start. The positions file is written only every sync_period,
+ * so after a `kill -9` it may lag behind lines that reached the spool; read
+ * again, lines timestamped at read time would reach Loki twice. The spool's
+ * records carry the offset past their lines (Batch.positions), so the newest
+ * one per file says where reading must resume.
+ *
+ * A spooled position counts only while its path still names the same file
+ * (device and inode): a file rotated or replaced since then is another file,
+ * and its own saved offset (or 0) stands. The larger offset wins, because the
+ * positions file may be ahead of the spool (batches whose entries a
+ * multiline stage held carry no position). Returns how many moved.
+ */
+export async function resumeFromSpool(
+  positions: Positions,
+  spooled: readonly FilePosition[],
+  logger: Logger,
+): Promise<number> {
+  let moved = 0;
+  for (const { path, dev, ino, offset } of spooled) {
+    try {
+      const st = await stat(path);
+      if (st.dev !== dev || st.ino !== ino) continue;
+    } catch {
+      continue; // gone: nothing to resume
+    }
+    let saved = 0;
+    try {
+      saved = positions.get(path);
+    } catch {
+      // not a number (hand-edited): the spooled offset replaces it
+    }
+    if (offset <= saved) continue;
+    positions.put(path, offset);
+    moved++;
+    logger.debug('resuming file past spooled lines', { path, saved, offset });
+  }
+  return moved;
+}
