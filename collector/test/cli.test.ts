@@ -3,49 +3,12 @@
  * flags in Go's and GNU's forms, --check-config on fixtures, and
  * --stdin --dry-run with realistic input checked line by line.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli as cli, dryRunEntries as jsonLines, writeConfig as configFile } from './support/run_cli.js';
 
 const collectorDir = new URL('../', import.meta.url).pathname;
 const fixture = (name: string) => join(collectorDir, 'test/fixtures/config', name);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], input = '', env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: collectorDir,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-const jsonLines = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-function configFile(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'whodunit-cli-'));
-  const file = join(dir, 'promtail.yaml');
-  writeFileSync(file, yaml);
-  return file;
-}
 
 describe('whodunit-collector command line', () => {
   it('prints its version and help, and rejects unknown flags with exit 2', async () => {

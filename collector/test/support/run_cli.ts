@@ -15,9 +15,12 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], input = ''): Promise<CliRun> {
+export function runCli(args: string[], input = '', env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: collectorDir });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: collectorDir,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
