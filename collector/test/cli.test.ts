@@ -73,6 +73,44 @@ describe('whodunit-collector command line', () => {
     expect(jsonLines(literal.stdout)[0]?.labels).toEqual({ env: '${ENV}', team: '${TEAM:-core}' });
   });
 
+  it('parses RFC 5424 syslog lines from a file: app and host labels, the message as the line', async () => {
+    const file = configFile(`
+scrape_configs:
+  - job_name: syslog-file
+    static_configs: [{ labels: { job: syslog, __path__: /var/log/remote/*.log } }]
+    pipeline_stages:
+      - regex:
+          expression: '^<(?P<pri>\\d{1,3})>1 (?P<ts>\\S+) (?P<host>\\S+) (?P<app>\\S+) (?P<procid>\\S+) (?P<msgid>\\S+) (?P<sd>-|(?:\\[.*?\\])+) ?(?P<msg>.*)$'
+      - labels: { app: "", host: "" }
+      - timestamp: { source: ts, format: RFC3339Nano }
+      - structured_metadata: { msgid: "" }
+      - output: { source: msg }
+`);
+    const input = [
+      '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] An application event log entry',
+      "<34>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 su 8710 - - 'su root' failed for lonvick on /dev/pts/8",
+    ].join('\n');
+    const run = await cli([`-config.file=${file}`, '--stdin', '--dry-run'], input + '\n');
+    expect(run.code).toBe(0);
+    const out = jsonLines(run.stdout);
+    expect(
+      out.map(({ ts, labels, line, structured_metadata }) => ({ ts, labels, line, structured_metadata })),
+    ).toEqual([
+      {
+        ts: '2003-10-11T22:14:15.003Z',
+        labels: { job: 'syslog', app: 'evntslog', host: 'mymachine.example.com' },
+        line: 'An application event log entry',
+        structured_metadata: { msgid: 'ID47' },
+      },
+      {
+        ts: '2003-08-24T12:14:15.000003Z',
+        labels: { job: 'syslog', app: 'su', host: '192.0.2.1' },
+        line: "'su root' failed for lonvick on /dev/pts/8",
+        structured_metadata: { msgid: '-' },
+      },
+    ]);
+  });
+
   it('runs nginx access logs through the first scrape config with --stdin --dry-run', async () => {
     const file = configFile(`
 scrape_configs:
