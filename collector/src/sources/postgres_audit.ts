@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { Entry } from '../pipeline/entry.js';
 import { systemClock, type Clock } from '../pipeline/stage.js';
 import { Secret } from '../secret.js';
+import { AlertPoster, alertmanagerTargetSchema } from '../sinks/alertmanager.js';
 import { EntryQueue } from './entry_queue.js';
 import { cursorKey, type Positions } from './positions.js';
 import {
@@ -60,6 +61,8 @@ export const postgresAuditConfigSchema = z
     channel: z.string().min(1).max(63).default('whodunit_alert'),
     labels: labelSet().default({}),
     catch_up: z.boolean().default(true),
+    /** Post every alert straight to these Alertmanagers (the fast path; see sinks/alertmanager.ts). */
+    alertmanager: alertmanagerTargetSchema.optional(),
   })
   .superRefine((config, ctx) => {
     if ((config.url === undefined) === (config.url_file === undefined)) {
@@ -154,10 +157,21 @@ export async function createPostgresAuditSource(
   let listeningNow: (() => void) | undefined;
   let listeningPromise = new Promise<void>((resolve) => (listeningNow = resolve));
 
+  const poster = config.alertmanager
+    ? new AlertPoster({
+        target: config.alertmanager,
+        jobName: options.jobName,
+        logger,
+        metrics: options.metrics,
+      })
+    : undefined;
+
   /** Queues an alert unless its id was already handed out; true when queued. */
   const emit = (alert: AuditAlert): boolean => {
     const id = alertKey(alert);
     if (id !== undefined && seen.has(id)) return false;
+    // Alertmanager first: the page must not wait for Loki, nor be lost with a full queue.
+    poster?.post(alert);
     if (queue.full) {
       // Not marked as seen: a later catch-up may still bring it.
       logger.warn('alert queue full, alert dropped', { kind: alert.kind, table: alert.table });
@@ -304,6 +318,7 @@ export async function createPostgresAuditSource(
     },
     async stop() {
       stopped = true;
+      poster?.stop();
       wakeBackoff?.();
       await client?.end().catch(() => undefined);
       await running;
