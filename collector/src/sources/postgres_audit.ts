@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { labelSet, secretUrl } from '../config/fields.js';
+import { labelSet, optionalDuration, secretUrl } from '../config/fields.js';
 import type { Logger } from '../log.js';
-import type { Entry } from '../pipeline/entry.js';
+import { newEntry, type Entry } from '../pipeline/entry.js';
 import { systemClock, type Clock } from '../pipeline/stage.js';
 import { Secret } from '../secret.js';
 import { AlertPoster, alertmanagerTargetSchema } from '../sinks/alertmanager.js';
@@ -61,6 +61,14 @@ export const postgresAuditConfigSchema = z
     channel: z.string().min(1).max(63).default('whodunit_alert'),
     labels: labelSet().default({}),
     catch_up: z.boolean().default(true),
+    /**
+     * Run `audit.seal()` this often and ship each new seal (its hash) as a
+     * `stream="db_seal"` entry, so a rewrite of the whole chain inside the
+     * database is still caught against the copies in Loki. Needs whodunit_writer.
+     */
+    seal_interval: optionalDuration(),
+    /** Run `audit.maintain()` (partitions ahead) this often, e.g. 24h. Needs whodunit_writer. */
+    maintain_interval: optionalDuration(),
     /** Post every alert straight to these Alertmanagers (the fast path; see sinks/alertmanager.ts). */
     alertmanager: alertmanagerTargetSchema.optional(),
   })
@@ -188,6 +196,7 @@ export async function createPostgresAuditSource(
   const commit = (entries: readonly Entry[]) => {
     let newest = cursor.since === undefined ? undefined : Date.parse(cursor.since);
     for (const entry of entries) {
+      if (entry.labels.stream === SEAL_STREAM) continue; // seals do not move the alert cursor
       const ms = Number(entry.timestamp / 1_000_000n);
       if (newest === undefined || ms > newest) newest = ms;
     }
@@ -242,10 +251,36 @@ export async function createPostgresAuditSource(
     listenedBefore = true;
     connectedGauge.set(metricLabels, 1);
     listeningNow?.();
+    const timers = [
+      ...(config.seal_interval ? [setInterval(() => void seal(conn), config.seal_interval)] : []),
+      ...(config.maintain_interval
+        ? [setInterval(() => void housekeeping(conn, 'select audit.maintain()'), config.maintain_interval)]
+        : []),
+    ];
     const err = await broken;
+    for (const timer of timers) clearInterval(timer);
     connectedGauge.set(metricLabels, 0);
     listeningPromise = new Promise<void>((resolve) => (listeningNow = resolve));
     if (!stopped) logger.warn('lost the connection to PostgreSQL', { error: err?.message });
+  };
+
+  /** Seals new audit rows and hands each new seal downstream (to Loki, out of the database's reach). */
+  const seal = async (conn: pg.Client): Promise<void> => {
+    try {
+      const { rows } = await conn.query<Record<string, unknown>>(
+        `select s.seal_id, pg_catalog.to_json(s.sealed_at) #>> '{}' as sealed_at, s.from_id, s.to_id,
+                s.row_count, s.seal_hash
+           from audit.seal() s`,
+      );
+      for (const row of rows) queue.push([sealEntry(row, config.labels, clock.now())]);
+    } catch (err) {
+      logger.warn('audit.seal() failed', { error: (err as Error).message });
+    }
+  };
+  const housekeeping = async (conn: pg.Client, sql: string): Promise<void> => {
+    await conn
+      .query(sql)
+      .catch((err: unknown) => logger.warn(`${sql} failed`, { error: (err as Error).message }));
   };
 
   const catchUp = async (conn: pg.Client, since: string): Promise<void> => {
@@ -326,6 +361,20 @@ export async function createPostgresAuditSource(
       queue.close();
     },
   };
+}
+
+const SEAL_STREAM = 'db_seal';
+
+/** A seal as an entry: the seal row as JSON, its id and hash as structured metadata. */
+function sealEntry(
+  row: Record<string, unknown>,
+  labels: Readonly<Record<string, string>>,
+  now: bigint,
+): Entry {
+  return newEntry(JSON.stringify(row), { ...labels, stream: SEAL_STREAM }, now, {
+    seal_id: String(row.seal_id),
+    seal_hash: String(row.seal_hash),
+  });
 }
 
 function readUrl(url: Secret | undefined, urlFile: string | undefined): Secret {
