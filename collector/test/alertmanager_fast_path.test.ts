@@ -150,6 +150,7 @@ describe('the wipe fast path to Alertmanager', () => {
         rows: '500',
         operation: 'DELETE',
         client_ip: '203.0.113.7',
+        ip: '203.0.113.7',
         correlation_id: 'req-mallory',
         runbook_url: 'docs/runbooks/MassDelete.md',
       });

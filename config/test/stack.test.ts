@@ -6,17 +6,23 @@ import {
   type AlertmanagerServer,
   type PrometheusServer,
 } from '@whodunit/testkit';
+import { alertmanager025Replacements } from './alertmanager_config.js';
 
 /**
  * The stack's own Prometheus and Alertmanager files, run by the real binaries with only the
- * Alertmanager address rewritten: what `docker compose up` runs, minus Docker.
+ * Alertmanager address (and, for Debian's Alertmanager 0.25, the Discord webhook files) rewritten:
+ * what `docker compose up` runs, minus Docker.
  */
 describe('Prometheus and Alertmanager from config/', () => {
   let alertmanager: AlertmanagerServer;
   let prometheus: PrometheusServer;
 
   beforeAll(async () => {
-    alertmanager = await startAlertmanager({ configFile: repoPath('config/alertmanager/alertmanager.yml') });
+    alertmanager = await startAlertmanager({
+      configFile: repoPath('config/alertmanager/alertmanager.yml'),
+      // Debian's 0.25 has no webhook_url_file; port 9 refuses, as a missing webhook would fail.
+      replacements: alertmanager025Replacements('http://127.0.0.1:9'),
+    });
     prometheus = await startPrometheus({
       configFile: repoPath('config/prometheus/prometheus.yml'),
       replacements: { 'alertmanager:9093': `127.0.0.1:${alertmanager.port}` },
@@ -67,6 +73,6 @@ describe('Prometheus and Alertmanager from config/', () => {
       receivers: { name: string }[];
     }[];
     const shown = alerts.find((a) => a.labels.alertname === 'WhodunitConfigTest');
-    expect(shown?.receivers.map((r) => r.name)).toEqual(['local']);
+    expect(shown?.receivers.map((r) => r.name)).toContain('local');
   });
 });

@@ -84,6 +84,8 @@ export function alertmanagerAlert(alert: AuditAlert, target: AlertmanagerTarget,
     ['rows', alert.rows],
     ['operation', operation],
     ['client_ip', alert.client_ip],
+    // The name the Discord templates read (config/alertmanager/templates/whodunit.tmpl).
+    ['ip', alert.client_ip],
     ['correlation_id', alert.correlation_id],
     ['db_user', alert.db_user],
     ['application_name', alert.application_name],
