@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { goQuote, renderLabels } from '../src/loki/labels.js';
+import { goQuote } from '../src/go/strconv.js';
+import { renderLabels } from '../src/loki/labels.js';
 import { Backoff, parseRetryAfter } from '../src/sinks/loki/backoff.js';
 
 describe('Loki label text', () => {

@@ -4,6 +4,7 @@
  * with flags, width and precision, and Go's `%!d(string=x)` marks for mismatches.
  */
 import { GoFloat, formatFloatE, formatFloatG, printValue, typeName, type GoValue } from './value.js';
+import { goQuote } from '../strconv.js';
 
 /** A nil interface prints `<nil>` in fmt (a missing key reaches fmt as nil). */
 const show = (v: GoValue) => (v === undefined ? '<nil>' : printValue(v));
@@ -19,47 +20,6 @@ export function sprint(args: GoValue[]): string {
 
 export function sprintln(args: GoValue[]): string {
   return args.map(show).join(' ') + '\n';
-}
-
-/** Go's strconv.Quote: double quotes, Go escapes, printable Unicode kept. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '\x07':
-        out += '\\a';
-        continue;
-      case '\b':
-        out += '\\b';
-        continue;
-      case '\f':
-        out += '\\f';
-        continue;
-      case '\v':
-        out += '\\v';
-        continue;
-    }
-    if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (code >= 0x80 && code < 0xa0) out += `\\u${code.toString(16).padStart(4, '0')}`;
-    else out += ch;
-  }
-  return out + '"';
 }
 
 function utf8Hex(s: string, upper: boolean, spaced: boolean): string {

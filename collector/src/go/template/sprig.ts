@@ -9,7 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { FuncMap, GoFunc, Param } from './exec.js';
-import { goQuote } from './fmt.js';
+import { goQuote } from '../strconv.js';
 import { goReplace, goTrimSpace } from './promtail_funcs.js';
 import { allMatches, quoteMeta, split as regexSplit, type RegexCache } from './regex_funcs.js';
 import {

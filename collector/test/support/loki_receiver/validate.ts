@@ -1,4 +1,4 @@
-import { goQuote } from '../../../src/loki/labels.js';
+import { goQuote } from '../../../src/go/strconv.js';
 import type { PushEntry, PushStream } from '../../../src/loki/push_proto.js';
 import type { LokiLimits } from './limits.js';
 import type { ParsedLabels } from './parse_labels.js';
