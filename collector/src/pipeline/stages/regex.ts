@@ -22,9 +22,9 @@
  *     what is translated and what is refused (backreferences, lookaround).
  */
 import { z } from 'zod';
-import { compileGoRegexp, type GoRegexp } from '../../go/regexp.js';
 import { sourceText } from '../source_input.js';
-import { defineStage, StageConfigError } from '../stage.js';
+import { compileStageExpression } from '../stage_regexp.js';
+import { defineStage } from '../stage.js';
 
 const schema = z.object({
   /** A Go regular expression; named groups become extracted keys. */
@@ -37,17 +37,7 @@ export const regex = defineStage({
   name: 'regex',
   schema,
   create(config, ctx) {
-    if (config.expression === '') throw new StageConfigError('expression', 'expression is required');
-    if (config.source === '') throw new StageConfigError('source', 'empty source');
-    let re: GoRegexp;
-    try {
-      re = compileGoRegexp(config.expression);
-    } catch (err) {
-      throw new StageConfigError(
-        'expression',
-        `could not compile regular expression: ${(err as Error).message}`,
-      );
-    }
+    const re = compileStageExpression(config, 'empty source');
     const named: [index: number, name: string][] = [];
     re.groupNames.forEach((name, index) => {
       if (index > 0 && name !== '') named.push([index, name]);

@@ -24,9 +24,10 @@
  */
 import { z } from 'zod';
 import { extractedToString } from '../../go/strconv.js';
-import { compileGoRegexp, findAll, type GoRegexp } from '../../go/regexp.js';
+import { findAll } from '../../go/regexp.js';
 import { compileGoTemplate, type GoTemplate } from '../../go/template.js';
 import { sourceText } from '../source_input.js';
+import { compileStageExpression } from '../stage_regexp.js';
 import { defineStage, StageConfigError } from '../stage.js';
 
 const schema = z.object({
@@ -42,17 +43,7 @@ export const replace = defineStage({
   name: 'replace',
   schema,
   create(config, ctx) {
-    if (config.expression === '') throw new StageConfigError('expression', 'expression is required');
-    if (config.source === '') throw new StageConfigError('source', 'empty source in replace stage');
-    let re: GoRegexp;
-    try {
-      re = compileGoRegexp(config.expression);
-    } catch (err) {
-      throw new StageConfigError(
-        'expression',
-        `could not compile regular expression: ${(err as Error).message}`,
-      );
-    }
+    const re = compileStageExpression(config, 'empty source in replace stage');
     let template: GoTemplate;
     try {
       template = compileGoTemplate('pipeline_template', config.replace ?? '');
