@@ -28,7 +28,7 @@ export interface AgentOptions {
   clock?: Clock;
   /** Where --dry-run prints entries. */
   output: Writable;
-  /** Print entries instead of shipping them (also what happens with no client configured). */
+  /** Print entries instead of shipping them (also what happens with no client and no postgres sink configured). */
   dryRun?: boolean;
   /** `--stdin`: read this stream as the only target instead of the config's sources. */
   stdin?: { input: Readable; format: StdinFormat };
@@ -51,8 +51,8 @@ export function spoolDirectory(config: Config): string {
 
 /**
  * Wires the collector: scrape configs -> sources -> pipeline -> limits ->
- * sink. The sink is the spool + Loki clients (sinks/loki/shipping.ts), or the
- * --dry-run printer. Sources: stdin (alone), or per scrape config files
+ * sink. The sink is the spool + Loki clients and PostgreSQL sinks
+ * (sinks/loki/shipping.ts), or the --dry-run printer. Sources: stdin (alone), or per scrape config files
  * (static_configs with __path__), syslog and loki_push_api. /ready turns 200
  * once the spool is open, every source listens and the files are open.
  * Positions move only when the spool acknowledges a batch as durable.
@@ -65,12 +65,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const runs: Promise<unknown>[] = [];
   let positions: Positions | undefined;
   let filesReady: Promise<void> = Promise.resolve();
-  const dryRun = options.dryRun === true || config.clients.length === 0;
+  const dryRun =
+    options.dryRun === true || (config.clients.length === 0 && config.postgres_sinks.length === 0);
   let shipping: Shipping | undefined;
   if (!dryRun) {
     // Opened before any source starts: a source must never read what cannot be spooled.
     shipping = await startShipping({
       clients: config.clients,
+      postgresSinks: config.postgres_sinks,
       spool: {
         directory: spoolDirectory(config),
         maxBytes: config.spool.max_bytes,
@@ -182,7 +184,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let stopRequested: () => void = () => undefined;
   if (!options.stdin) runs.push(new Promise<void>((resolve) => (stopRequested = resolve)));
 
-  const graceMs = Math.max(10_000, ...config.clients.map((c) => c.timeout));
+  const graceMs = Math.max(
+    10_000,
+    ...config.clients.map((c) => c.timeout),
+    ...config.postgres_sinks.map((s) => s.timeout),
+  );
   const done = Promise.all(runs).then(async () => {
     await shipping?.stop(graceMs);
     await positions?.stop();

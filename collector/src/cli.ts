@@ -77,8 +77,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!config || hasErrors(diagnostics)) return 1;
 
-  if (!args.dryRun && config.clients.length === 0) {
-    logger.error('no clients configured: add a `clients:` entry with a Loki url, or run with --dry-run');
+  if (!args.dryRun && config.clients.length === 0 && config.postgres_sinks.length === 0) {
+    logger.error(
+      'nothing to ship to: add a `clients:` entry with a Loki url (or a `postgres_sinks:` entry), or run with --dry-run',
+    );
     return 1;
   }
 

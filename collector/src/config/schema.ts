@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { postgresSinksSchema } from '../sinks/postgres/config.js';
 import { clientConfigSchema } from './client.js';
 import { scrapeConfigSchema } from './scrape.js';
 import {
@@ -29,6 +30,8 @@ export const configSchema = z
     limits_config: limitsConfigSchema.prefault({}),
     global: globalSchema.prefault({}),
     spool: spoolSchema.prefault({}),
+    /** whodunit's addition: audit and security events into PostgreSQL (sinks/postgres/config.ts). */
+    postgres_sinks: postgresSinksSchema,
     ...sectionsUnsupported,
   })
   .transform(({ client, ...config }) => ({

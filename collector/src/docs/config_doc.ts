@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { clientConfigSchema, tlsConfigSchema } from '../config/client.js';
 import { UNSUPPORTED } from '../config/fields.js';
 import { staticConfigSchema, scrapeConfigSchema } from '../config/scrape.js';
+import { postgresSinkConfigSchema } from '../sinks/postgres/config.js';
 import { postgresAuditConfigSchema } from '../sources/postgres_audit.js';
 import {
   globalSchema,
@@ -40,6 +41,11 @@ const SECTIONS: [string, z.ZodType, string][] = [
   ['target_config', targetConfigSchema, 'How often globs are re-evaluated.'],
   ['limits_config', limitsConfigSchema, 'Limits on every entry before it is shipped.'],
   ['global', globalSchema, "Promtail's file watch polling bounds."],
+  [
+    'postgres_sinks[]',
+    postgresSinkConfigSchema,
+    "whodunit's addition: writes application audit events (entries matching `events_selector`, a LogQL stream selector with optional line filters) to `audit.events` and, with `security_events: true`, the `detect` stage's detections to `audit.security_events`. Each sink reads the spool on its own, like a client, and acknowledges only what PostgreSQL committed; a failed write is retried with backoff forever (the spool holds the data). Rows carry an idempotency key (sha256 of the entry's timestamp, labels and line), so what is read again after a crash is not written twice. Exactly one of `url` (secret) and `url_file`; the role needs `whodunit_writer` and the database migration 009. The field mapping is in `src/sinks/postgres/map.ts`; metrics `whodunit_postgres_sink_{rows,duplicate_rows,dropped_entries,retries}_total` and `whodunit_postgres_sink_up`, `host` = `name`.",
+  ],
   [
     'spool',
     spoolSchema,

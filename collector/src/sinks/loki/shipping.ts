@@ -4,6 +4,9 @@ import type { Logger } from '../../log.js';
 import type { Batch } from '../../sources/source.js';
 import { openSpool, type Spool } from '../../spool/spool.js';
 import { collectorVersion } from '../../version.js';
+import { resolvePostgresSink, type PostgresSinkConfig } from '../postgres/config.js';
+import { postgresSinkMetrics } from '../postgres/metrics.js';
+import { PostgresSink, spoolClientName } from '../postgres/sink.js';
 import { LokiClient } from './client.js';
 import { resolveClient, type EntryLimits, type PushEncoding, type ResolvedClient } from './config.js';
 import { lokiClientMetrics } from './metrics.js';
@@ -11,6 +14,8 @@ import { lokiClientMetrics } from './metrics.js';
 export interface ShippingOptions {
   /** The validated `clients` section. */
   clients: readonly ClientConfig[];
+  /** The validated `postgres_sinks` section: more spool readers, with the same guarantee. */
+  postgresSinks?: readonly PostgresSinkConfig[];
   spool: {
     directory: string;
     /** `spool.max_bytes`; default 1 GiB. */
@@ -34,7 +39,7 @@ export interface Shipping {
   write(batches: AsyncIterable<Batch>): Promise<void>;
   /** For receivers that must answer 429 while the spool is at max_bytes. */
   readonly spool: Spool;
-  /** Client names in config order (metrics `host` label, acks.json keys). */
+  /** Spool reader names in config order: Loki clients (metrics `host` label), then `postgres/<name>` (acks.json keys). */
   readonly clientNames: readonly string[];
   /**
    * Graceful stop: waits up to `graceMs` for every client to catch up with
@@ -47,10 +52,18 @@ export interface Shipping {
 /** Batches spooled but not yet acked: enough for one fsync to cover several, few enough to bound memory. */
 const IN_FLIGHT = 8;
 
+/** What reads the spool: a Loki client or a PostgreSQL sink. */
+interface SpoolConsumer {
+  readonly spoolName: string;
+  run(input: AsyncIterable<Batch>): Promise<void>;
+  stop(): void;
+}
+
 /**
- * The shipping half of the collector: spool -> one reader per client -> Loki.
- * Sources never talk to Loki; they only see their batches acknowledged once
- * the spool holds the entries, so a Loki outage or a crash loses nothing.
+ * The shipping half of the collector: spool -> one reader per client -> Loki,
+ * and one per `postgres_sinks` entry -> PostgreSQL. Sources never talk to
+ * them; they only see their batches acknowledged once the spool holds the
+ * entries, so an outage or a crash loses nothing.
  */
 export async function startShipping(options: ShippingOptions): Promise<Shipping> {
   const userAgent = `whodunit-collector/${collectorVersion()}`;
@@ -67,19 +80,31 @@ export async function startShipping(options: ShippingOptions): Promise<Shipping>
     if (n > 1) client.name = `${client.name}#${n}`;
     resolved.push(client);
   }
+  const sinks = await Promise.all((options.postgresSinks ?? []).map(resolvePostgresSink));
   const spool = await openSpool(options.spool.directory, {
-    clients: resolved.map((c) => c.name),
+    clients: [...resolved.map((c) => c.name), ...sinks.map((s) => spoolClientName(s.name))],
     maxBytes: options.spool.maxBytes,
     fsyncIntervalMs: options.spool.fsyncIntervalMs,
     metrics: options.metrics,
     logger: options.logger.child({ component: 'spool' }),
   });
   const metrics = lokiClientMetrics(options.metrics);
-  const clients = resolved.map((client) => new LokiClient({ client, metrics, logger: options.logger }));
+  const sinkMetrics = postgresSinkMetrics(options.metrics);
+  const clients: SpoolConsumer[] = [
+    ...resolved.map((client) => {
+      const loki = new LokiClient({ client, metrics, logger: options.logger });
+      return {
+        spoolName: loki.name,
+        run: (input: AsyncIterable<Batch>) => loki.run(input),
+        stop: () => loki.stop(),
+      };
+    }),
+    ...sinks.map((sink) => new PostgresSink({ sink, metrics: sinkMetrics, logger: options.logger })),
+  ];
   const runs = clients.map((client) =>
-    client.run(spool.reader(client.name)).catch((error: unknown) => {
-      options.logger.error('loki client stopped on an unexpected error', {
-        client: client.name,
+    client.run(spool.reader(client.spoolName)).catch((error: unknown) => {
+      options.logger.error('spool reader stopped on an unexpected error', {
+        client: client.spoolName,
         error: String(error),
       });
     }),
@@ -112,7 +137,7 @@ export async function startShipping(options: ShippingOptions): Promise<Shipping>
 
   return {
     spool,
-    clientNames: clients.map((c) => c.name),
+    clientNames: clients.map((c) => c.spoolName),
     async write(batches) {
       // Acks go back in batch order (a source's position only moves forward).
       const inFlight: Promise<void>[] = [];
@@ -131,7 +156,7 @@ export async function startShipping(options: ShippingOptions): Promise<Shipping>
     },
     async stop(graceMs) {
       const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline && clients.some((c) => spool.lag(c.name) > 0)) {
+      while (Date.now() < deadline && clients.some((c) => spool.lag(c.spoolName) > 0)) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       for (const client of clients) client.stop();
