@@ -21,6 +21,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import { createPostgresAuditSource, postgresAuditConfigSchema } from '../src/sources/postgres_audit.js';
+import { createAuditedTable, wipe } from './support/audit_wipe.js';
 
 interface Received {
   labels: Record<string, string>;
@@ -77,12 +78,8 @@ beforeAll(async () => {
   await new Promise((resolve) => standIn.once('listening', resolve));
   standInPort = (standIn.address() as { port: number }).port;
   pg = await startPostgres({ init: async (url) => void (await migrate(url)) });
-  await pg.query(`
-    create table public.games (id int primary key, title text);
-    select audit.enable('public.games');
-    create role collector login;
-    grant whodunit_reader to collector;
-  `);
+  await createAuditedTable(pg);
+  await pg.query('create role collector login; grant whodunit_reader to collector');
   collectorUrl = pg.urlFor('postgres', 'collector');
 }, 60_000);
 
@@ -92,21 +89,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function wipe(user: string, correlationId: string, end: 'commit' | 'rollback'): Promise<number> {
-  await pg.query(
-    `insert into public.games select g, 'g' || g from generate_series(1, 500) g on conflict do nothing`,
-  );
-  const started = Date.now();
-  await pg.query(
-    `begin;
-     select audit.set_context('u-${user}', '${user}', '${correlationId}', '203.0.113.7', 'curl/8', 'DELETE /admin/purge');
-     delete from public.games;
-     ${end};`,
-  );
-  return started;
-}
-
-async function source(alertmanagerUrl: string) {
+async function source(alertmanagerUrl: string, metrics = new Registry()) {
   const created = await createPostgresAuditSource({
     config: postgresAuditConfigSchema.parse({
       url: collectorUrl,
@@ -114,7 +97,7 @@ async function source(alertmanagerUrl: string) {
     }),
     jobName: 'db',
     logger: silentLogger,
-    metrics: new Registry(),
+    metrics,
     minBackoffMs: 20,
   });
   // Entries also flow downstream; drain them as the agent would.
@@ -131,8 +114,9 @@ describe('the wipe fast path to Alertmanager', () => {
     const am = await alertmanager(port);
     const src = await source(am.url);
     try {
-      await wipe('bob', 'req-rolled-back', 'rollback');
-      const startedAt = await wipe('mallory', 'req-mallory', 'commit');
+      const ip = '203.0.113.7';
+      await wipe(pg, { user: 'bob', correlationId: 'req-rolled-back', ip, end: 'rollback' });
+      const startedAt = await wipe(pg, { user: 'mallory', correlationId: 'req-mallory', ip });
       await until(() => received.some((a) => a.annotations.correlation_id === 'req-mallory'));
       const alert = received.find((a) => a.annotations.correlation_id === 'req-mallory')!;
       // An upper bound: from sending the transaction (DELETE of 500 rows + COMMIT) to delivery.
@@ -165,10 +149,16 @@ describe('the wipe fast path to Alertmanager', () => {
 
   it('keeps retrying while Alertmanager is down, and delivers once it is up', async () => {
     const port = await freePort();
-    const src = await source(`http://127.0.0.1:${port}`);
+    const metrics = new Registry();
+    const src = await source(`http://127.0.0.1:${port}`, metrics);
     try {
-      await wipe('eve', 'req-while-down', 'commit');
-      await new Promise((resolve) => setTimeout(resolve, 300)); // a few failed posts
+      await wipe(pg, { user: 'eve', correlationId: 'req-while-down', ip: '203.0.113.7' });
+      // A few failed posts first.
+      const failedPosts = async () =>
+        (await metrics.getSingleMetric('whodunit_alertmanager_posts_total')?.get())?.values.find(
+          (v) => v.labels.result === 'error',
+        )?.value ?? 0;
+      while ((await failedPosts()) < 3) await new Promise((resolve) => setTimeout(resolve, 20));
       const am = await alertmanager(port);
       try {
         await until(() => received.some((a) => a.annotations.correlation_id === 'req-while-down'));

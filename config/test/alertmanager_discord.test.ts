@@ -1,57 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlertmanager, type AlertmanagerServer } from '@whodunit/testkit';
 import { alertmanager025Replacements, alertmanagerFile } from './alertmanager_config.js';
 import { discordLimits, wipeAlert } from './alertmanager_template_data.js';
+import { DiscordStandIn, type DiscordPost } from '../../collector/test/support/discord_stand_in.js';
 
-interface DiscordPost {
-  path: string;
-  wait: string | null;
-  embeds: { title: string; description: string }[];
-}
-
-/** A local HTTP server standing for Discord's webhooks: records each POST, answers as `?wait=true` does. */
-class DiscordStandIn {
-  readonly posts: DiscordPost[] = [];
-  private waiters: (() => void)[] = [];
-  private constructor(readonly server: Server) {}
-
-  static async start(): Promise<DiscordStandIn> {
-    const server = createServer();
-    const standIn = new DiscordStandIn(server);
-    server.on('request', (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const url = new URL(req.url ?? '/', 'http://stand-in');
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { embeds: DiscordPost['embeds'] };
-        standIn.posts.push({ path: url.pathname, wait: url.searchParams.get('wait'), embeds: body.embeds });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"1"}');
-        for (const wake of standIn.waiters.splice(0)) wake();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return standIn;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Resolves with the first post to `path` whose title matches. */
-  async next(path: string, title: RegExp): Promise<DiscordPost> {
-    for (;;) {
-      const found = this.posts.find((p) => p.path === path && title.test(p.embeds[0]?.title ?? ''));
-      if (found) return found;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
+/** The first post to `channel` whose title matches. */
+const titled =
+  (channel: string, title: RegExp) =>
+  (post: DiscordPost): boolean =>
+    post.channel === channel && title.test(post.embeds[0]?.title ?? '');
 
 interface ApiAlert {
   labels: Record<string, string>;
@@ -87,7 +44,7 @@ describe('Alertmanager with config/alertmanager, Discord stood in for locally', 
   it('posts a wipe to the critical channel with who, what, from where and which request', async () => {
     const { labels, annotations } = wipeAlert({ correlation_id: 'req-discord-1' });
     await post([{ labels, annotations, startsAt: new Date().toISOString() }]);
-    const message = await discord.next('/critical', /MassDelete/);
+    const message = await discord.next(titled('critical', /MassDelete/));
     expect(message.wait).toBe('true');
     const [embed] = message.embeds;
     expect(embed!.title).toBe('[CRITICAL] MassDelete: mallory deleted 500 rows from games');
@@ -117,7 +74,7 @@ describe('Alertmanager with config/alertmanager, Discord stood in for locally', 
     }));
     // One POST: all 50 are in the store before the critical route's 5 s group_wait ends.
     await post(alerts);
-    const message = await discord.next('/security', /PrivilegeChange \(50 alerts\)/);
+    const message = await discord.next(titled('security', /PrivilegeChange \(50 alerts\)/));
     const [embed] = message.embeds;
     expect(embed!.title.length).toBeLessThanOrEqual(discordLimits.title);
     expect(embed!.description.length).toBeLessThanOrEqual(discordLimits.description);
@@ -125,8 +82,14 @@ describe('Alertmanager with config/alertmanager, Discord stood in for locally', 
     expect(embed!.description).toContain('… and 47 more');
   });
 
-  it('inhibits database alerts while PostgreSQL is down, and a warning under its critical', async () => {
+  it('inhibits database alerts while PostgreSQL is down, a warning under its critical, and the safety net under the fast path', async () => {
+    const wipe = { alertname: 'MassDelete', severity: 'critical', category: 'audit', table: 'public.scores' };
     await post([
+      // The collector's post of eve's wipe, and the Prometheus rule's alerts (no `kind`) for it
+      // and for another user's wipe that the fast path did not report.
+      { labels: { ...wipe, user: 'eve', kind: 'mass_delete', event_id: 's:41' } },
+      { labels: { ...wipe, user: 'eve' } },
+      { labels: { ...wipe, user: 'trent' } },
       { labels: { alertname: 'PostgresDown', severity: 'critical', category: 'database' } },
       {
         labels: { alertname: 'PostgresSlowQuery', severity: 'warning', category: 'database', table: 'games' },
@@ -144,10 +107,14 @@ describe('Alertmanager with config/alertmanager, Discord stood in for locally', 
     };
     // The inhibitor learns of source alerts asynchronously: poll until it has.
     let seen: string[] = [];
-    for (let attempt = 0; attempt < 100 && seen.length < 2; attempt++) {
+    for (let attempt = 0; attempt < 100 && seen.length < 3; attempt++) {
       seen = await inhibited();
-      if (seen.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(seen).toEqual(['FailedLoginBurst warning bob', 'PostgresSlowQuery warning games']);
+    expect(seen).toEqual([
+      'FailedLoginBurst warning bob',
+      'MassDelete critical eve',
+      'PostgresSlowQuery warning games',
+    ]);
   });
 });

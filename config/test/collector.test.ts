@@ -6,7 +6,15 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoPath } from '@whodunit/testkit';
-import { bindMounts, commandArgs, hostPathOf, loadCompose, type ComposeService } from './compose_file.js';
+import {
+  bindMounts,
+  commandArgs,
+  environmentOf,
+  environmentWithDefaults,
+  hostPathOf,
+  loadCompose,
+  type ComposeService,
+} from './compose_file.js';
 import {
   buildOf,
   contextSources,
@@ -68,11 +76,16 @@ describe('config/collector/collector.yml', () => {
     config = parse(await readFile(repoPath(CONFIG), 'utf8')) as CollectorConfig;
   });
 
-  it("passes the collector's own --check-config (warnings allowed)", async () => {
+  it("passes the collector's own --check-config as compose runs it (warnings allowed)", async () => {
+    // Compose's flags (-config.expand-env=true) and environment, with the config's path here.
+    const service = (await loadCompose()).compose.services.collector!;
+    const args = commandArgs(service).map((a) =>
+      a.startsWith('-config.file=') ? `-config.file=${CONFIG}` : a,
+    );
     const { stdout, stderr } = await run(
       process.execPath,
-      ['--import', 'tsx', 'collector/src/cli.ts', `-config.file=${CONFIG}`, '--check-config'],
-      { cwd: repoPath('.') },
+      ['--import', 'tsx', 'collector/src/cli.ts', ...args, '--check-config'],
+      { cwd: repoPath('.'), env: { ...process.env, ...environmentWithDefaults(service) } },
     ).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
       throw new Error(`--check-config exited ${err.code}:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
     });
@@ -193,11 +206,13 @@ describe('collector/Dockerfile', () => {
 
 describe('the collector service of docker-compose.yml', () => {
   let service: ComposeService;
+  let postgres: ComposeService;
   let volumes: Record<string, unknown>;
 
   beforeAll(async () => {
     const { compose } = await loadCompose();
     service = compose.services.collector!;
+    postgres = compose.services.postgres!;
     volumes = compose.volumes ?? {};
   });
 
@@ -230,8 +245,19 @@ describe('the collector service of docker-compose.yml', () => {
     ]);
   });
 
-  it('starts once Loki is healthy', () => {
-    expect(service.depends_on).toEqual({ loki: { condition: 'service_healthy' } });
+  it('starts once Loki, PostgreSQL (migrated, logins created) and Alertmanager are healthy', () => {
+    expect(service.depends_on).toEqual({
+      loki: { condition: 'service_healthy' },
+      postgres: { condition: 'service_healthy' },
+      alertmanager: { condition: 'service_healthy' },
+    });
+  });
+
+  it('gets the password of the whodunit_collector login the postgres service creates, and expands it', () => {
+    expect(environmentOf(service).WHODUNIT_COLLECTOR_DB_PASSWORD).toBe(
+      environmentOf(postgres).WHODUNIT_COLLECTOR_DB_PASSWORD,
+    );
+    expect(commandArgs(service)).toContain('-config.expand-env=true');
   });
 
   it('as uid 0 (to read root-only logs), holds no capability but DAC_READ_SEARCH and cannot gain one', () => {

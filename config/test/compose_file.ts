@@ -81,6 +81,19 @@ export function environmentOf(service: ComposeService): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
+/**
+ * The service's environment as compose passes it on a fresh clone with no .env:
+ * `${NAME:-default}` -> default.
+ */
+export function environmentWithDefaults(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environmentOf(service)).map(([k, v]) => [
+      k,
+      v.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1'),
+    ]),
+  );
+}
+
 /** `grafana/loki:3.5.8` -> { repository: 'grafana/loki', tag: '3.5.8' } */
 export function imageParts(image: string): { repository: string; tag: string | undefined; digest?: string } {
   const [name = '', digest] = image.split('@');

@@ -1,50 +1,21 @@
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoPath, startPostgres, type PostgresServer } from '@whodunit/testkit';
-import { bindMounts, environmentOf, hostPathOf, loadCompose, type ComposeService } from './compose_file.js';
+import { repoPath, type PostgresServer } from '@whodunit/testkit';
+import { firstStartOfComposePostgres } from './postgres_first_start.js';
 
 const run = promisify(execFile);
 
-/** `${NAME:-default}` -> default: what compose passes on a fresh clone with no .env. */
-const withDefaults = (value: string) => value.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
-
-/**
- * The first start of the compose `postgres` service, replayed on a local server: the init
- * scripts compose mounts into /docker-entrypoint-initdb.d run in name order, with the service's
- * environment and its mounted migrations, as the official image runs them.
- */
+/** The first start of the compose `postgres` service, replayed on a local server (postgres_first_start.ts). */
 describe('first start of the compose postgres service', () => {
   let server: PostgresServer;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const postgres: ComposeService = (await loadCompose()).compose.services.postgres!;
-    env = Object.fromEntries(Object.entries(environmentOf(postgres)).map(([k, v]) => [k, withDefaults(v)]));
-    const scripts = bindMounts(postgres)
-      .filter((m) => m.target.startsWith('/docker-entrypoint-initdb.d/'))
-      .sort((a, b) => a.target.localeCompare(b.target));
-    expect(scripts.map((s) => s.source)).toEqual(['./sql/docker/initdb.sh', './config/postgres/logins.sh']);
-
-    server = await startPostgres();
-    const scriptEnv = {
-      ...process.env,
-      ...env,
-      POSTGRES_DB: 'postgres', // the test server's database; compose creates `whodunit`
-      PGHOST: '127.0.0.1',
-      PGPORT: String(server.port),
-      WHODUNIT_MIGRATIONS_DIR: repoPath(hostPathOf(postgres, '/whodunit/migrations') ?? 'missing'),
-    };
-    for (const script of scripts) await run('bash', [repoPath(script.source)], { env: scriptEnv });
-
-    // The test server trusts every local login; ask for passwords from the stack's logins.
-    const hba = join(server.dataDir, 'data', 'pg_hba.conf');
-    const rules = 'host all whodunit_grafana,whodunit_exporter 127.0.0.1/32 scram-sha-256\n';
-    await writeFile(hba, rules + (await readFile(hba, 'utf8')));
-    await server.query('select pg_reload_conf()');
+    const start = await firstStartOfComposePostgres();
+    ({ server, env } = start);
+    expect(start.scripts).toEqual(['./sql/docker/initdb.sh', './config/postgres/logins.sh']);
   });
 
   afterAll(() => server?.stop());
@@ -77,6 +48,31 @@ describe('first start of the compose postgres service', () => {
         `select pg_has_role('pg_monitor', 'member') as monitor, pg_has_role('whodunit_reader', 'member') as reader`,
       );
       expect(rows).toEqual([{ monitor: true, reader: false }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('lets the collector in with the password compose gives it: it listens, catches up, seals and maintains', async () => {
+    await server.query('create table public.games (id int primary key, title text)');
+    const client = await connectAs('whodunit_collector', env.WHODUNIT_COLLECTOR_DB_PASSWORD!);
+    try {
+      const { rows } = await client.query<Record<string, boolean>>(
+        `select pg_has_role('whodunit_reader', 'member') as reader,
+                pg_has_role('whodunit_writer', 'member') as writer,
+                pg_has_role('whodunit_admin', 'member') as admin,
+                rolsuper as superuser,
+                has_table_privilege('public.games', 'select') as app_data
+           from pg_roles where rolname = current_user`,
+      );
+      expect(rows).toEqual([{ reader: true, writer: true, admin: false, superuser: false, app_data: false }]);
+      // What collector/src/sources/postgres_audit.ts runs.
+      await client.query('listen whodunit_alert');
+      await client.query(`select * from audit.mass_deletes(now() - interval '1 hour', null)`);
+      await client.query(`select id, command_tag from audit.ddl_changes limit 1`);
+      await client.query('select * from audit.seal()');
+      await client.query('select audit.maintain()');
+      await expect(client.query(`select audit.enable('public.games')`)).rejects.toThrow(/permission denied/);
     } finally {
       await client.end();
     }

@@ -1,11 +1,7 @@
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  decodePushRequest,
-  type PushEntry,
-  type PushRequest,
-  type PushStream,
-} from '../../../src/loki/push_proto.js';
+import type { PushEntry, PushRequest, PushStream } from '../../../src/loki/push_proto.js';
+import { referenceDecodePushRequest } from '../push_proto_reference.js';
 import { renderLabels } from '../../../src/loki/labels.js';
 import { uncompress } from '../../../src/loki/snappy.js';
 
@@ -33,7 +29,7 @@ export function decodeBody(headers: IncomingHttpHeaders, body: Buffer): PushRequ
   if (mediaType === '') throw new BodyError('mime: no media type');
   if (mediaType === 'application/json') return decodeJson(raw);
   const proto = attempt(() => uncompress(raw), 'snappy: corrupt input');
-  return attempt(() => decodePushRequest(proto), 'proto: PushRequest: illegal wireType');
+  return attempt(() => referenceDecodePushRequest(proto), 'proto: PushRequest: illegal wireType');
 }
 
 function attempt<T>(run: () => T, message: string): T {
