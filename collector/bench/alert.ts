@@ -7,33 +7,18 @@
  * receiving the POST. Prints, as its last line:
  *   alert latency: p50 <ms> ms, p95 <ms> ms
  */
-import { createServer } from 'node:http';
-import { once } from 'node:events';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { migrate } from '@whodunit/sql';
 import { repoPath, startAlertmanager, startPostgres } from '@whodunit/testkit';
 import { silentLogger } from '../src/logger.js';
 import { createPostgresAuditSource, postgresAuditConfigSchema } from '../src/sources/postgres_audit.js';
+import { DiscordStandIn } from '../test/support/discord_stand_in.js';
 
 const WIPES = Number(process.env.BENCH_WIPES ?? 20);
 
-const received = new Map<string, number>();
-let wake: () => void = () => undefined;
-const discord = createServer((req, res) => {
-  let body = '';
-  req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-  req.on('end', () => {
-    const at = performance.now();
-    for (const match of body.matchAll(/bench-wipe-\d+/g))
-      if (!received.has(match[0])) received.set(match[0], at);
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"1"}');
-    wake();
-  });
-});
-discord.listen(0, '127.0.0.1');
-await once(discord, 'listening');
-const discordUrl = `http://127.0.0.1:${(discord.address() as { port: number }).port}`;
+const discord = await DiscordStandIn.start();
+const discordUrl = discord.url;
 
 const alertmanager = await startAlertmanager({
   configFile: repoPath('config/alertmanager/alertmanager.yml'),
@@ -81,8 +66,8 @@ try {
     await app.query(`delete from ${tables[i]}`);
     const sent = performance.now();
     await app.query('commit');
-    while (!received.has(id)) await new Promise<void>((resolve) => (wake = resolve));
-    latencies.push(received.get(id)! - sent);
+    await discord.next((post) => new RegExp(`${id}\\b`).test(post.text));
+    latencies.push(performance.now() - sent);
     process.stderr.write(`wipe ${i + 1}/${WIPES}: ${latencies.at(-1)!.toFixed(1)} ms\n`);
   }
   await app.end();
@@ -94,5 +79,5 @@ try {
 } finally {
   await alertmanager.stop();
   await server.stop();
-  discord.close();
+  await discord.stop();
 }
