@@ -7,16 +7,18 @@
 --     values under a collation on every insert: 43k per row of a bulk DELETE. It is replaced by
 --     one bigint, row_key, a hash of the table and the key; who_changed re-checks table and key.
 --   - A one-row statement (the usual OLTP case) no longer runs the set-based capture queries
---     (window functions, a join and a lateral aggregate over the transition tables): it reads its
---     row once and inserts it with VALUES.
+--     (window functions, a join and a lateral aggregate over the transition tables), and its row is
+--     stored inline in its audit.statements row: one insert per statement instead of two.
+--     Statements of two or more rows keep one audit.changed_rows row per row; audit.row_changes
+--     shows both alike.
 --   - audit.set_context was a SQL function, whose body PostgreSQL parses and plans again on every
 --     call: 350k per call, more than the UPDATE itself. As PL/pgSQL its plan is cached: 110k.
 --   - audit.new_statement was a PL/pgSQL function call per statement; as one SQL expression it is
 --     inlined into the trigger's plan.
 --   - A bulk statement's key (row - non-key columns) was computed three times per row (the
 --     planner copied the expression into each use); once now.
--- Together: one pgbench tpcb-like transaction with context 4,013k -> 3,365k (718k unaudited); the
--- audited one-row UPDATE 956k -> 830k; a 10,000-row DELETE 118k -> 82k per row (4.7k unaudited).
+-- Together: one pgbench tpcb-like transaction with context 4,013k -> 3,123k (718k unaudited); the
+-- audited one-row UPDATE 956k -> 751k; a 10,000-row DELETE 118k -> 88k per row (4.7k unaudited).
 
 alter table audit.statements drop constraint statements_operation_check;
 alter table audit.statements drop constraint statements_rows_check;
@@ -38,6 +40,30 @@ alter table audit.changed_rows alter column row_key set not null;
 create index changed_rows_row_key_idx on audit.changed_rows (row_key);
 drop index audit.changed_rows_record_idx;
 comment on column audit.changed_rows.row_key is 'audit.row_key(table_schema, table_name, record_pk): what the row-history index (who_changed) looks up. Checked by audit.verify_chain.';
+
+-- The row of a one-row statement, inline (NULL for statements of several rows, whose rows are in
+-- audit.changed_rows, and for TRUNCATE).
+alter table audit.statements add column record_pk jsonb, add column old_values jsonb, add column new_values jsonb,
+  add column changed_columns text[], add column row_key bigint;
+create index statements_row_key_idx on audit.statements (row_key);
+comment on column audit.statements.record_pk is 'One-row statements: the row''s key as a JSON object (as audit.changed_rows.record_pk); NULL otherwise.';
+comment on column audit.statements.old_values is 'One-row statements: values before (DELETE: whole row; UPDATE: changed columns); NULL otherwise.';
+comment on column audit.statements.new_values is 'One-row statements: values after (INSERT: whole row; UPDATE: changed columns); NULL otherwise.';
+comment on column audit.statements.changed_columns is 'One-row UPDATEs: the columns that changed.';
+comment on column audit.statements.row_key is 'One-row statements: audit.row_key(table_schema, table_name, record_pk), what who_changed looks up. Checked by audit.verify_chain.';
+comment on table audit.statements is 'One row per audited statement on an enabled table: what ran, how many rows it changed, who ran it (the transaction''s context), and for a one-row statement the row itself. The statement text is stored here once, not per row.';
+
+-- Existing rows (no inline row) keep their hash: the inline fields count only when present.
+create or replace function audit.statement_hash(s audit.statements) returns bytea
+language sql stable parallel safe as $$
+  select audit.digest(array[
+    s.id::text, audit.epoch(s.occurred_at), s.tx_id::text, s.table_schema, s.table_name, s.operation,
+    s.rows::text, s.app_user_id, s.app_username, s.correlation_id, s.client_ip::text, s.user_agent,
+    s.request, s.db_user, s.client_addr::text, s.application_name, s.backend_pid::text, s.statement]
+    || case when s.row_key is null and s.record_pk is null and s.old_values is null and s.new_values is null
+              and s.changed_columns is null then '{}'::text[]
+            else array[s.record_pk::text, s.old_values::text, s.new_values::text, s.changed_columns::text, s.row_key::text] end)
+$$;
 
 -- The key columns of every table ever enabled: who_changed on a dropped or disabled table learns
 -- its key here instead of from a scan of the table's history.
@@ -87,14 +113,9 @@ declare
   v_new jsonb;
   v_pk jsonb;
   v_cols text[];
-  v_id bigint;
 begin
-  v_stmt := audit.new_statement(tg_table_schema, tg_table_name, tg_op);
   if v_masked then
     select hash_salt into v_salt from audit.settings;
-    -- The query text may spell a sensitive value as a literal: mask quoted strings and numbers.
-    v_stmt.statement := pg_catalog.regexp_replace(pg_catalog.regexp_replace(v_stmt.statement,
-      '''([^'']|'''')*''', '''?''', 'g'), '\m[0-9]+(\.[0-9]+)?\M', '?', 'g');
   end if;
 
   -- At most two rows read: one means the one-row path below, two the set-based one. (Reading
@@ -130,15 +151,18 @@ begin
         return null; -- an UPDATE that changed nothing writes nothing
       end if;
     end if;
-    v_id := pg_catalog.nextval('audit.record_id_seq');
-    insert into audit.changed_rows values (
-      v_id, v_stmt.occurred_at, v_stmt.id, tg_table_schema, tg_table_name, tg_op, v_pk, v_old, v_new, v_cols,
-      audit.changed_row_hash(v_id, v_stmt.occurred_at, v_stmt.id, tg_table_schema, tg_table_name, tg_op, v_pk, v_old, v_new, v_cols),
-      audit.row_key(tg_table_schema, tg_table_name, v_pk));
-    v_rows := 1;
+    -- The whole statement row in one expression (assigning its fields one by one cost more).
+    v_stmt := audit.new_statement(tg_table_schema, tg_table_name, tg_op, v_masked, 1, v_pk, v_old, v_new, v_cols);
+    v_stmt.content_hash := audit.statement_hash(v_stmt);
+    insert into audit.statements values (v_stmt.*);
+    return null;
   elsif pg_catalog.cardinality(v_first) = 0 then
     return null; -- no row
-  elsif tg_op = 'INSERT' then
+  end if;
+
+  -- Two rows or more: one audit.changed_rows row each; the statement row holds none.
+  v_stmt := audit.new_statement(tg_table_schema, tg_table_name, tg_op, v_masked, null, null, null, null, null);
+  if tg_op = 'INSERT' then
     insert into audit.changed_rows
     select x.id, v_stmt.occurred_at, v_stmt.id, tg_table_schema, tg_table_name, tg_op, x.pk, null, x.j, null,
            audit.changed_row_hash(x.id, v_stmt.occurred_at, v_stmt.id, tg_table_schema, tg_table_name, tg_op, x.pk, null, x.j, null),
@@ -207,7 +231,7 @@ declare
   v_stmt audit.statements;
   v_id bigint;
 begin
-  v_stmt := audit.new_statement(tg_table_schema, tg_table_name, 'TRUNCATE');
+  v_stmt := audit.new_statement(tg_table_schema, tg_table_name, 'TRUNCATE', false, null, null, null, null, null);
   -- Counted before the rows go (BEFORE trigger), capped so a huge table does not stall the TRUNCATE.
   execute pg_catalog.format('select count(*) from (select from %I.%I limit 1000000) as capped', tg_table_schema, tg_table_name)
     into v_stmt.rows;
@@ -272,10 +296,14 @@ begin
   v_row_keys := array(select audit.row_key(v_schema, v_table, k) from pg_catalog.unnest(v_keys) as k);
   return query
   with history as (
+    -- row_key is a hash: table and key are checked again.
     select c.id, c.occurred_at, c.statement_id, c.operation, c.changed_columns, c.old_values, c.new_values
     from audit.changed_rows c
-    where c.row_key = any (v_row_keys) -- a hash: table and key are checked again
-      and c.record_pk = any (v_keys) and c.table_name = v_table and c.table_schema = v_schema
+    where c.row_key = any (v_row_keys) and c.record_pk = any (v_keys) and c.table_name = v_table and c.table_schema = v_schema
+    union all
+    select s.id, s.occurred_at, s.id, s.operation, s.changed_columns, s.old_values, s.new_values
+    from audit.statements s
+    where s.row_key = any (v_row_keys) and s.record_pk = any (v_keys) and s.table_name = v_table and s.table_schema = v_schema
   ), truncates as (
     select c.id, c.occurred_at, c.statement_id, c.operation, null::text[], null::jsonb, null::jsonb
     from audit.changed_rows c
@@ -290,10 +318,12 @@ begin
   order by h.id desc;
 end $$;
 
--- A changed row whose row_key no longer matches its table and key (edited to hide it from
--- who_changed) shows up in verify_chain as a row whose content changed.
+-- A row whose row_key no longer matches its table and key (edited to hide it from who_changed)
+-- shows up in verify_chain as a row whose content changed.
 create or replace view audit.chained_rows as
-select 'statements'::text as table_name, s.id, s.occurred_at, s.content_hash, audit.statement_hash(s) as computed_hash
+select 'statements'::text as table_name, s.id, s.occurred_at, s.content_hash,
+       case when (s.row_key is null and s.record_pk is null) or s.row_key = audit.row_key(s.table_schema, s.table_name, s.record_pk)
+         then audit.statement_hash(s) else '\x'::bytea end as computed_hash
 from audit.statements s
 union all
 select 'changed_rows', c.id, c.occurred_at, c.content_hash,
@@ -331,12 +361,17 @@ begin
   v := pg_catalog.set_config('whodunit.request', coalesce(pg_catalog.left(request, 2000), ''), true);
 end $$;
 
--- One SQL expression, inlined where the capture triggers call it. rows and content_hash are set by
--- the caller once it knows how many rows were written.
-create or replace function audit.new_statement(p_schema text, p_table text, p_operation text) returns audit.statements
+-- One SQL expression, inlined where the capture triggers call it; a one-row statement passes its
+-- row, a statement of several rows sets rows itself once it knows them, and content_hash is the
+-- caller's. The 3-argument version of 003 is replaced.
+drop function audit.new_statement(text, text, text);
+create function audit.new_statement(
+  p_schema text, p_table text, p_operation text, p_mask_literals boolean,
+  p_rows bigint, p_pk jsonb, p_old jsonb, p_new jsonb, p_cols text[]
+) returns audit.statements
 language sql volatile as $$
   select row(pg_catalog.nextval('audit.record_id_seq'), pg_catalog.now(), pg_catalog.pg_current_xact_id()::text::bigint,
-    p_schema, p_table, p_operation, null::bigint,
+    p_schema, p_table, p_operation, p_rows,
     nullif(pg_catalog.current_setting('whodunit.user_id', true), ''),
     nullif(pg_catalog.current_setting('whodunit.username', true), ''),
     nullif(pg_catalog.current_setting('whodunit.correlation_id', true), ''),
@@ -344,5 +379,29 @@ language sql volatile as $$
     nullif(pg_catalog.current_setting('whodunit.user_agent', true), ''),
     nullif(pg_catalog.current_setting('whodunit.request', true), ''),
     session_user, pg_catalog.inet_client_addr(), nullif(pg_catalog.current_setting('application_name'), ''),
-    pg_catalog.pg_backend_pid(), pg_catalog.left(pg_catalog.current_query(), 4000), null::bytea)::audit.statements
+    pg_catalog.pg_backend_pid(),
+    -- A table with sensitive columns: the query text may spell their values as literals, so quoted
+    -- strings and numbers are masked.
+    case when p_mask_literals
+      then pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.left(pg_catalog.current_query(), 4000),
+             '''([^'']|'''')*''', '''?''', 'g'), '\m[0-9]+(\.[0-9]+)?\M', '?', 'g')
+      else pg_catalog.left(pg_catalog.current_query(), 4000) end,
+    null::bytea, p_pk, p_old, p_new, p_cols,
+    case when p_pk is not null then audit.row_key(p_schema, p_table, p_pk) end)::audit.statements
 $$;
+comment on function audit.new_statement(text, text, text, boolean, bigint, jsonb, jsonb, jsonb, text[]) is 'Internal: a new audit.statements row for the running statement with its context (and, for a one-row statement, its row); content_hash is left to the caller.';
+
+-- One-row statements hold their row inline: the view shows them like the rows of audit.changed_rows
+-- (id and statement_id are then both the statement's id).
+create or replace view audit.row_changes as
+select c.id, c.occurred_at, s.tx_id, c.table_schema, c.table_name, c.operation, c.record_pk, c.old_values,
+       c.new_values, c.changed_columns, s.app_user_id, s.app_username, s.correlation_id, s.client_ip,
+       s.user_agent, s.request, s.db_user, s.client_addr, s.application_name, s.statement, c.statement_id
+from audit.changed_rows c
+join audit.statements s on s.id = c.statement_id and s.occurred_at = c.occurred_at
+union all
+select s.id, s.occurred_at, s.tx_id, s.table_schema, s.table_name, s.operation, s.record_pk, s.old_values,
+       s.new_values, s.changed_columns, s.app_user_id, s.app_username, s.correlation_id, s.client_ip,
+       s.user_agent, s.request, s.db_user, s.client_addr, s.application_name, s.statement, s.id
+from audit.statements s
+where s.row_key is not null;

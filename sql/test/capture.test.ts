@@ -221,7 +221,7 @@ describe('row capture', () => {
         db_user: 'postgres',
       });
       expect(
-        await rows(`select count(*)::int as n from audit.changed_rows where table_name = 'tags'`),
+        await rows(`select count(*)::int as n from audit.row_changes where table_name = 'tags'`),
       ).toEqual([{ n: 1 }]);
       expect(
         await rows(`select type, severity from audit.security_events where type = 'audit_disabled'`),
