@@ -75,7 +75,11 @@ async function main(): Promise<void> {
     }
     await client.query('analyze');
     const fillSeconds = (performance.now() - fillStart) / 1000;
-    const stored = (await client.query(`select count(*)::bigint as n from audit.changed_rows`)).rows[0].n;
+    // Rows of one-row statements are stored inline in audit.statements (migration 010).
+    const stored = (
+      await client.query(`select (select count(*) from audit.changed_rows)
+                               + (select count(*) from audit.statements where row_key is not null) as n`)
+    ).rows[0].n;
     const size = (
       await client.query(`select pg_size_pretty(sum(pg_total_relation_size(c.oid))) as s from pg_class c
                                       where c.relnamespace = 'audit'::regnamespace and c.relkind in ('r', 'i')`)
