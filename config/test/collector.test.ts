@@ -171,7 +171,11 @@ describe('collector/Dockerfile', () => {
     const script = entrypoint[1] ?? '';
     expect(script).toBe('collector/dist/src/cli.js');
     expect(existsSync(repoPath(script.replace('/dist/', '/').replace(/\.js$/, '.ts')))).toBe(true);
-    expect(wordsOf(final, 'CMD')).toEqual(['-config.file=/etc/whodunit/collector.yml']);
+    // The example config names ${WHODUNIT_COLLECTOR_DB_PASSWORD}, so the default command expands it.
+    expect(wordsOf(final, 'CMD')).toEqual([
+      '-config.file=/etc/whodunit/collector.yml',
+      '-config.expand-env=true',
+    ]);
   });
 
   it('checks its health with node, the one tool the slim image has for it', () => {

@@ -10,10 +10,13 @@ import {
   commandArgs,
   composePath,
   environmentOf,
+  hostPathOf,
   imageParts,
   loadCompose,
+  tmpfsPaths,
   type ComposeFile,
 } from './compose_file.js';
+import { defaultRunDir, entrypointText, variablesRead } from './alertmanager_entrypoint.js';
 import { buildOf, loadDockerfile, stageNames } from './dockerfile.js';
 import { factsOf, listeningPorts } from './image_facts.js';
 import { checkYamlFile, checkYamlText } from './yaml_schema.js';
@@ -189,6 +192,25 @@ describe('docker-compose.yml', () => {
 
   it('runs Alertmanager with clustering off', () => {
     expect(commandArgs(compose.services.alertmanager!)).toContain('--cluster.listen-address=');
+  });
+
+  it('starts Alertmanager through config/alertmanager/entrypoint.sh, rendering into a tmpfs, with every variable it reads', async () => {
+    const service = compose.services.alertmanager!;
+    const script = await entrypointText();
+    const entrypoint =
+      typeof service.entrypoint === 'string' ? [service.entrypoint] : (service.entrypoint ?? []);
+    expect(entrypoint).toHaveLength(2);
+    const [shell, scriptPath = ''] = entrypoint;
+    expect(factsOf(service).tools).toContain(shell?.split('/').pop());
+    expect(hostPathOf(service, scriptPath)).toBe('config/alertmanager/entrypoint.sh');
+    // The committed config it renders is mounted; the rendered copy and the secrets are not on disk.
+    const configArg = commandArgs(service).find((a) => a.startsWith('--config.file='));
+    const configFile = hostPathOf(service, configArg?.slice('--config.file='.length) ?? '');
+    expect(configFile && existsSync(repoPath(configFile))).toBe(true);
+    expect(tmpfsPaths(service)).toContain(defaultRunDir(script));
+    const environment = environmentOf(service);
+    expect(Object.keys(environment).sort()).toEqual(variablesRead(script));
+    for (const [key, value] of Object.entries(environment)) expect(value).toBe(`\${${key}:-}`);
   });
 
   it('takes secrets only from the environment, with a local default, each documented in .env.example', async () => {

@@ -7,9 +7,11 @@ import { repoPath } from '@whodunit/testkit';
 export interface ComposeService {
   image?: string;
   build?: unknown;
+  entrypoint?: string | string[];
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   volumes?: (string | { type: string; source?: string; target: string; read_only?: boolean })[];
+  tmpfs?: string | string[];
   ports?: (string | number | { target: number })[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
@@ -71,6 +73,12 @@ export function hostPathOf(service: ComposeService, containerPath: string): stri
 export function commandArgs(service: ComposeService): string[] {
   const command = service.command ?? [];
   return typeof command === 'string' ? command.split(/\s+/).filter(Boolean) : command;
+}
+
+/** Container paths of the service's tmpfs mounts (`/run/x:size=1m` -> `/run/x`). */
+export function tmpfsPaths(service: ComposeService): string[] {
+  const tmpfs = service.tmpfs ?? [];
+  return (typeof tmpfs === 'string' ? [tmpfs] : tmpfs).map((entry) => entry.split(':')[0] ?? entry);
 }
 
 export function environmentOf(service: ComposeService): Record<string, string> {
