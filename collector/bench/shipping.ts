@@ -5,6 +5,8 @@
  *      (client cost alone) and into the Loki-faithful receiver (which decodes,
  *      validates and stores them): lines/s and cpu per line.
  *   2. Spool: appends of 500 entries, group-committed with fdatasync: MB/s.
+ *   3. The client reading those records back from the spool (as the collector
+ *      runs it: protobuf sent as stored) into the null server.
  * Prints figures only; nothing here is a test.
  */
 import { createServer } from 'node:http';
@@ -49,7 +51,11 @@ async function* feed(): AsyncGenerator<Batch> {
   for (const entries of chunks) yield { entries, ack: () => undefined };
 }
 
-async function measure(url: string, until: () => Promise<void>): Promise<[number, number]> {
+async function measure(
+  url: string,
+  until: () => Promise<void>,
+  input: () => AsyncIterable<Batch> = feed,
+): Promise<[number, number]> {
   const config = clientConfigSchema.parse({ url, tenant_id: 'bench' });
   const client = new LokiClient({
     client: await resolveClient(config, { userAgent: 'whodunit-collector/bench' }),
@@ -58,7 +64,7 @@ async function measure(url: string, until: () => Promise<void>): Promise<[number
   });
   const started = performance.now();
   const cpu = process.cpuUsage();
-  await client.run(feed());
+  await client.run(input());
   await until();
   const used = process.cpuUsage(cpu);
   return [(performance.now() - started) / 1000, (used.user + used.system) / 1e6];
@@ -93,8 +99,30 @@ const started = performance.now();
 await Promise.all(chunks.map((entries) => spool.append(entries)));
 seconds = (performance.now() - started) / 1000;
 const spooled = spool.lag('bench');
+console.log(
+  `spool: ${(spooled / 1e6 / seconds).toFixed(1)} MB/s appended with fdatasync (${Math.round(TOTAL / seconds)} entries/s, ${(spooled / 1e6).toFixed(0)} MB)`,
+);
+
+// 3. What the collector runs: the client reading those records from the spool,
+//    sending their protobuf as stored (no decoding), into the null server.
+const nullServer = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(204).end());
+});
+await new Promise<void>((resolve) => nullServer.listen(0, '127.0.0.1', resolve));
+const reader = spool.reader('bench')[Symbol.asyncIterator]();
+async function* fromSpool(): AsyncGenerator<Batch> {
+  for (let i = 0; i < chunks.length; i++) yield (await reader.next()).value!;
+}
+[seconds, cpu] = await measure(
+  `http://127.0.0.1:${(nullServer.address() as AddressInfo).port}/loki/api/v1/push`,
+  async () => {},
+  fromSpool,
+);
+nullServer.close();
 await spool.close();
 await rm(dir, { recursive: true, force: true });
 console.log(
-  `spool: ${(spooled / 1e6 / seconds).toFixed(1)} MB/s appended with fdatasync (${Math.round(TOTAL / seconds)} entries/s, ${(spooled / 1e6).toFixed(0)} MB)`,
+  `spool reader -> client -> null HTTP server: ${Math.round(TOTAL / seconds)} lines/s, ` +
+    `${(cpu / (TOTAL / 1e6)).toFixed(1)} cpu-s per million lines`,
 );

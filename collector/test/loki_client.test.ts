@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfigSchema } from '../src/config/client.js';
@@ -7,6 +10,7 @@ import { LokiClient } from '../src/sinks/loki/client.js';
 import { resolveClient } from '../src/sinks/loki/config.js';
 import { lokiClientMetrics } from '../src/sinks/loki/metrics.js';
 import type { Batch } from '../src/sources/source.js';
+import { openSpool } from '../src/spool/spool.js';
 import { startLokiReceiver, type LokiReceiver } from './support/loki_receiver/index.js';
 
 let loki: LokiReceiver;
@@ -316,6 +320,45 @@ describe('Loki client against the Loki-faithful receiver', () => {
       expect(await a.metric('promtail_batch_retries_total', { host: a.client.name })).toBe(0);
     } finally {
       await other.stop();
+    }
+  });
+
+  it('sends spooled records without decoding them: split at batchsize, in order, fixed where needed', async () => {
+    const tenant = freshTenant();
+    const dir = await mkdtemp(join(tmpdir(), 'whodunit-client-spool-'));
+    try {
+      const spool = await openSpool(dir, { clients: ['loki'] });
+      const plainLines = Array.from({ length: 30 }, (_, i) =>
+        line(`spooled-${String(i).padStart(2, '0')}`, { job: 'sp' }, i),
+      );
+      await spool.append(plainLines.slice(0, 20));
+      await spool.append([
+        ...plainLines.slice(20),
+        line('bad name', { job: 'sp-fix', 'http.method': 'GET' }, 40),
+        line('0123456789abcdef', { job: 'sp-long' }, 41),
+      ]);
+      const h = await harness({ tenant_id: tenant, batchsize: 100 }, { maxLineSize: 12 });
+      const reader = spool.reader('loki')[Symbol.asyncIterator]();
+      async function* spooled(): AsyncGenerator<Batch> {
+        for (let i = 0; i < 2; i++) yield (await reader.next()).value!;
+      }
+      await h.client.run(spooled());
+      expect(loki.lines({ job: 'sp' }, tenant)).toEqual(plainLines.map((e) => e.line));
+      expect(loki.requests.filter((r) => r.tenant === tenant).length).toBeGreaterThanOrEqual(3); // 300 bytes of lines
+      expect(loki.streams({ job: 'sp-fix' }, tenant)[0]?.labels).toEqual({
+        http_method: 'GET',
+        job: 'sp-fix',
+      });
+      expect(loki.lines({ job: 'sp-long' }, tenant)).toEqual(['0123456789ab']);
+      expect(await h.metric('whodunit_client_mutated_entries_total', { reason: 'invalid_label_name' })).toBe(
+        1,
+      );
+      expect(await h.metric('whodunit_client_mutated_entries_total', { reason: 'line_too_long' })).toBe(1);
+      expect(await h.metric('promtail_sent_entries_total')).toBe(32);
+      expect(spool.lag('loki')).toBe(0); // both records acknowledged
+      await spool.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -6,7 +6,10 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newEntry, type Entry } from '../src/pipeline/entry.js';
 import type { Batch } from '../src/sources/source.js';
+import { assemblePushRequest } from '../src/loki/push_entries.js';
+import { asSpooled, decodeEntries } from '../src/spool/codec.js';
 import { openSpool, type Spool } from '../src/spool/spool.js';
+import { referenceDecodePushRequest } from './support/push_proto_reference.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -98,8 +101,8 @@ describe('spool', () => {
     const [file] = await segmentFiles();
     const path = join(dir, file!);
     const data = await readFile(path);
-    const recordLength = data.length / 3;
-    data[recordLength + 20] = data[recordLength + 20]! ^ 0xff; // flip a payload byte of the middle record
+    const second = data.indexOf('WDS1', 1); // the middle record's magic
+    data[second + 20] = data[second + 20]! ^ 0xff; // flip a payload byte of it
     await writeFile(path, data);
     await appendFile(path, data.subarray(0, 30)); // a record torn by a crash mid-write
 
@@ -162,5 +165,99 @@ describe('spool', () => {
     }
     for (let i = 0; i < (durable + 1) * 10; i++) expect(seen.has(`line ${i}`)).toBe(true);
     await spool.close();
+  });
+});
+
+describe('spool records in protobuf form', () => {
+  /** Entries over three label sets, interleaved, with metadata, non-ASCII lines and odd timestamps. */
+  const mixed = (): Entry[] => [
+    newEntry('héllo wörld ✓', { job: 'a', level: 'info' }, 1_700_000_000_000_000_001n),
+    newEntry('second', { job: 'b' }, 1_700_000_000_000_000_000n, { trace_id: 't-1', user: 'ünï' }),
+    newEntry('😀 emoji and \n escapes', { level: 'info', job: 'a' }, 5n), // same set, other key order
+    newEntry('', { job: 'c' }, -1_500_000_000n), // empty line, before 1970
+    newEntry('x'.repeat(300), { job: 'b' }, 1_700_000_000_999_999_999n),
+  ];
+  const plain = (list: Entry[]) =>
+    list.map((e) => ({ ts: e.timestamp, line: e.line, labels: { ...e.labels }, md: e.structuredMetadata }));
+
+  it('replays the same entries in append order after a restart, across label sets', async () => {
+    const appended = mixed();
+    let spool = await openSpool(dir, { clients: ['loki'] });
+    await spool.append(appended);
+    await spool.close();
+    spool = await openSpool(dir, { clients: ['loki'] });
+    const [batch] = await take(spool.reader('loki')[Symbol.asyncIterator](), 1);
+    expect(plain(batch!.entries)).toEqual(plain(appended));
+    await spool.close();
+  });
+
+  it("holds each label set's entries as protobuf that Loki's decoder reads back unchanged", async () => {
+    const spool = await openSpool(dir, { clients: ['loki'] });
+    await spool.append(mixed());
+    const [batch] = await take(spool.reader('loki')[Symbol.asyncIterator](), 1);
+    const streams = asSpooled(batch!)!.streams!;
+    expect(streams.map((s) => [JSON.parse(s.labelsJson) as unknown, s.count])).toEqual([
+      [{ job: 'a', level: 'info' }, 2],
+      [{ job: 'b' }, 2],
+      [{ job: 'c' }, 1],
+    ]);
+    expect(streams[1]!.longestLine).toBe(300);
+    expect(streams[1]!.bytes).toBe(
+      6 + 'trace_id'.length + 't-1'.length + 'user'.length + 'ünï'.length + 2 + 300,
+    );
+    const request = referenceDecodePushRequest(
+      assemblePushRequest(streams.map((s) => ({ labels: s.labelsJson, chunks: [s.fragment] }))),
+    );
+    const decoded = request.streams.flatMap((s) =>
+      s.entries.map((e) => ({
+        ts: e.timestamp,
+        line: e.line,
+        labels: JSON.parse(s.labels) as Record<string, string>,
+        md: Object.fromEntries(e.structuredMetadata.map((p) => [p.name, p.value])),
+      })),
+    );
+    const byStream = plain(mixed()).sort((x, y) => (x.labels.job! < y.labels.job! ? -1 : 1));
+    expect(decoded.map((d) => [d.ts, d.line, d.md])).toEqual(byStream.map((d) => [d.ts, d.line, d.md]));
+    await spool.close();
+  });
+
+  it('keeps a batch readable after later ones reuse the read buffer', async () => {
+    const spool = await openSpool(dir, { clients: ['loki'] });
+    const big = (from: number) =>
+      Array.from({ length: 2000 }, (_, i) =>
+        newEntry(`${from + i} ${'y'.repeat(300)}`, { job: 'big' }, BigInt(from + i)),
+      );
+    for (let i = 0; i < 4; i++) await spool.append(big(i * 2000)); // ~600 KB each: several 1 MiB reads
+    const batches = await take(spool.reader('loki')[Symbol.asyncIterator](), 4);
+    expect(batches.map((b) => b.entries[0]!.line.split(' ')[0])).toEqual(['0', '2000', '4000', '6000']);
+    expect(batches.map((b) => b.entries.length)).toEqual([2000, 2000, 2000, 2000]);
+    await spool.close();
+  });
+
+  it('still reads records of the first layout (label sets as JSON, entries as fields)', () => {
+    // u32 set count, set JSON; u32 entry count; set index, i64 ts, line, metadata JSON
+    const set = Buffer.from('{"job":"old"}');
+    const line = Buffer.from('from before');
+    const md = Buffer.from('{"k":"v"}');
+    const payload = Buffer.alloc(4 + 4 + set.length + 4 + 4 + 8 + 4 + line.length + 4 + md.length);
+    let at = payload.writeUInt32LE(1, 0);
+    at = payload.writeUInt32LE(set.length, at);
+    at += set.copy(payload, at);
+    at = payload.writeUInt32LE(1, at);
+    at = payload.writeUInt32LE(0, at);
+    at = payload.writeBigInt64LE(42n, at);
+    at = payload.writeUInt32LE(line.length, at);
+    at += line.copy(payload, at);
+    at = payload.writeUInt32LE(md.length, at);
+    md.copy(payload, at);
+    expect(decodeEntries(payload)).toEqual([
+      {
+        timestamp: 42n,
+        line: 'from before',
+        labels: { job: 'old' },
+        structuredMetadata: { k: 'v' },
+        extracted: {},
+      },
+    ]);
   });
 });

@@ -48,8 +48,19 @@ export class FileTailer {
   private fingerprint: Buffer = Buffer.alloc(0);
   private closed = false;
   private averageLineBytes = 256;
-  /** Last size seen, for metrics and for noticing growth while draining. */
+  /**
+   * Reused for every read: lines are copied out as strings at once, so one
+   * buffer per file serves them all instead of a fresh one per batch (those
+   * were a large share of the collector's resident memory).
+   */
+  private scratch: Buffer = Buffer.alloc(0);
+  /**
+   * Size at the last fstat, for metrics and for noticing growth while
+   * draining. Not refreshed while it shows more data than the next read takes.
+   */
   size = 0;
+  /** The generation `size` was taken in (a truncation restarts at 0 and must look again). */
+  private sizedGeneration = -1;
 
   private constructor(
     readonly path: string,
@@ -101,24 +112,30 @@ export class FileTailer {
    */
   async read(maxLines: number, maxBytes: number, final = false): Promise<TailRead | undefined> {
     if (this.closed) return undefined;
-    const st = await this.handle.stat();
-    this.size = st.size;
-    if (st.size < this.offset) this.restart();
-    const available = this.size - this.offset;
+    // Read about what `maxLines` lines need, not the whole byte budget.
+    const want = Math.max(16 << 10, Math.ceil(maxLines * this.averageLineBytes * 1.25));
+    let available = this.size - this.offset;
+    // While the last fstat showed enough bytes for this read, skip it: a
+    // truncation since then is still caught by the fingerprint below.
+    if (available < want || this.generation !== this.sizedGeneration) {
+      const st = await this.handle.stat();
+      this.size = st.size;
+      this.sizedGeneration = this.generation;
+      if (st.size < this.offset) this.restart();
+      available = this.size - this.offset;
+    }
     if (available <= 0) return undefined;
 
     // Re-read the fingerprint with the new bytes: one syscall checks both.
     const n = this.fingerprint.length;
-    // Read about what `maxLines` lines need, not the whole byte budget.
-    const want = Math.max(16 << 10, Math.ceil(maxLines * this.averageLineBytes * 1.25));
-    const raw = await this.readAt(this.offset - n, this.offset + Math.min(available, maxBytes, want));
+    const raw = await this.readAt(this.offset - n, this.offset + Math.min(available, maxBytes, want), true);
     if (n > 0 && (raw.length < n || !raw.subarray(0, n).equals(this.fingerprint))) {
       this.restart();
       return this.read(maxLines, maxBytes, final);
     }
     let buf = raw.subarray(n);
     let last = buf.lastIndexOf(newline);
-    if (last < 0 && available > buf.length) {
+    if (last < 0 && available > buf.length && buf.length > 0) {
       // One line longer than the budget: read up to the line limit to find its end.
       buf = await this.readAt(this.offset, this.offset + Math.min(available, this.options.maxLineBytes));
       last = buf.lastIndexOf(newline);
@@ -178,8 +195,11 @@ export class FileTailer {
     this.options.onCommit(0);
   }
 
-  private async readAt(from: number, to: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(to - from);
+  /** Bytes [from, to) of the file (fewer at its end); `reuse`: into the scratch buffer, valid until the next read. */
+  private async readAt(from: number, to: number, reuse = false): Promise<Buffer> {
+    if (reuse && this.scratch.length < to - from)
+      this.scratch = Buffer.allocUnsafe(Math.max(to - from, 64 << 10));
+    const buf = reuse ? this.scratch.subarray(0, to - from) : Buffer.allocUnsafe(to - from);
     let filled = 0;
     while (filled < buf.length) {
       const { bytesRead } = await this.handle.read(buf, filled, buf.length - filled, from + filled);

@@ -2,12 +2,19 @@ import { mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises
 import { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Entry } from '../pipeline/entry.js';
-import type { Batch, FilePosition } from '../sources/source.js';
+import type { FilePosition } from '../sources/source.js';
 import { readAcks, writeAcks } from './acks.js';
-import { decodeEntries, decodePositions, encodeRecordPayload } from './codec.js';
+import {
+  decodePositions,
+  encodeRecordPayload,
+  RecordBatch,
+  RecordEncoder,
+  type SpooledBatch,
+} from './codec.js';
 import { spoolMetrics, type SpoolMetrics } from './metrics.js';
+import { CommitBuffers } from './commit_buffers.js';
 import { scanAt, sealRecord } from './record.js';
-import { readSegment } from './segment_reader.js';
+import { readSegment, type ReadBuffer } from './segment_reader.js';
 import { listSegments, segmentPath, syncDirectory } from './segments.js';
 
 export interface SpoolOptions {
@@ -41,7 +48,7 @@ export interface Spool {
    * as they become durable; ends at close(). Each batch's ack() records the
    * client's progress (acks must come in order, as LokiClient gives them).
    */
-  reader(client: string): AsyncIterable<Batch>;
+  reader(client: string): AsyncIterable<SpooledBatch>;
   /** True while at max_bytes: push/syslog receivers answer 429 or stop reading. */
   readonly full: boolean;
   /** Bytes durable in the spool that `client` has not acknowledged yet (0 = caught up). */
@@ -157,6 +164,8 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
   const dataWaiters = new Set<() => void>();
   /** Segment reads in progress, closed by close() if their reader was abandoned. */
   const openReads = new Set<AsyncGenerator<unknown>>();
+  const encoder = new RecordEncoder();
+  const commitBuffers = new CommitBuffers();
 
   const fits = (bytes: number) =>
     totalBytes + reservedBytes + bytes <= maxBytes || totalBytes + reservedBytes === 0;
@@ -225,6 +234,7 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     const group = queue;
     queue = [];
     if (group.length === 0) return;
+    const written = commitBuffers.swap();
     try {
       // Close the segment when big, or when everything in it is acknowledged and room is short.
       const drained = active.size > 0 && ackedByAll() >= active.base + active.size;
@@ -255,6 +265,8 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     } catch (error) {
       reservedBytes -= group.reduce((sum, p) => sum + p.record.length, 0);
       for (const p of group) p.reject(error);
+    } finally {
+      written();
     }
   };
 
@@ -289,10 +301,24 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
 
   await release();
 
-  async function* reader(client: string): AsyncGenerator<Batch> {
+  async function* reader(client: string): AsyncGenerator<SpooledBatch> {
     if (!clients.includes(client))
       throw new Error(`spool: unknown client ${client} (known: ${clients.join(', ')})`);
     let position = acks.get(client) ?? 0;
+    /**
+     * One read buffer for the reader's life, not 1 MiB per read: those views
+     * outlived young-generation GCs in the clients' batches and piled up
+     * outside the heap. Batches lent from it are detached (copied unless
+     * released) before it is refilled.
+     */
+    const buffer: ReadBuffer = {
+      bytes: Buffer.alloc(0),
+      lent: [],
+      recycle() {
+        for (const batch of this.lent) batch.detach();
+        this.lent = [];
+      },
+    };
     for (;;) {
       if (closed) return;
       const index = segments.findLastIndex((s) => s.base <= position);
@@ -319,6 +345,7 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
         position - segment.base,
         segment.size,
         !isLast || !segment.handle,
+        buffer,
       );
       openReads.add(steps);
       try {
@@ -326,7 +353,9 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
           position = segment.base + step.end;
           if (step.payload === undefined) continue;
           const end = position;
-          yield { entries: decodeEntries(step.payload), ack: () => ack(client, end) };
+          const batch = new RecordBatch(step.payload, () => ack(client, end));
+          buffer.lent.push(batch);
+          yield batch;
           if (closed) return;
         }
       } catch (error) {
@@ -346,16 +375,23 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     async append(entries, positions) {
       if (closed) throw new Error('spool: closed');
       if (entries.length === 0) return;
-      const record = sealRecord(encodeRecordPayload(entries, positions));
+      // Encoded in the encoder's buffer (valid until the next encode), then held
+      // for the group commit: in the commit buffers, or on its own while it waits.
+      const encoded = sealRecord(encoder.encode(entries, positions));
+      let record: Buffer;
       // Wait for room (release() reserves it for us); a record bigger than the
       // whole spool still goes in once the spool is empty.
-      if (spaceWaiters.length > 0 || !fits(record.length)) {
+      if (spaceWaiters.length > 0 || !fits(encoded.length)) {
+        record = Buffer.from(encoded);
         const room = new Promise<void>((wake) => spaceWaiters.push({ bytes: record.length, wake }));
         updateGauges();
         flushing = flushing.then(release);
         await room;
         if (closed) throw new Error('spool: closed');
-      } else reservedBytes += record.length;
+      } else {
+        record = commitBuffers.hold(encoded);
+        reservedBytes += record.length;
+      }
       return new Promise<void>((resolve, reject) => {
         queue.push({ record, positions, resolve, reject });
         scheduleFlush();

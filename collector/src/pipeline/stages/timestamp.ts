@@ -37,6 +37,7 @@ import { defineStage, StageConfigError } from '../stage.js';
 import { compileTimeFormat, loadLocation, type TimeParser, type Zone } from '../../go/time.js';
 import { extractedToString } from '../../go/strconv.js';
 import type { Entry } from '../entry.js';
+import { labelsHash, sameLabels } from '../stream_key.js';
 
 const MAX_REMEMBERED_STREAMS = 10_000;
 
@@ -58,74 +59,60 @@ const schema = z.object({
  * The last good timestamp per label set (Promtail keys it by labels.String()), for
  * `fudge`. Looked up on every parsed line, so it avoids allocating: a label set is
  * found by an order-independent hash of its pairs, then compared pair by pair; only
- * a new label set is copied. At most `limit` label sets, least recently used
- * forgotten first (Map order is the recency order).
+ * a new label set is copied. At most `limit` label sets; past that the oldest are
+ * forgotten, except those used within the last `limit / 2` lookups, which get a
+ * second chance (moved to the back): near-LRU without reordering the Map on every
+ * line, which cost a delete and an insert per entry when streams interleave.
  */
 class LastTimestamps {
-  private readonly byHash = new Map<
-    number,
-    Array<{ labels: Record<string, string>; size: number; ns: bigint }>
-  >();
-  private mostRecentHash: number | undefined;
+  private readonly byHash = new Map<number, Bucket>();
+  private clock = 0;
 
   constructor(private readonly limit: number) {}
 
-  private static hash(labels: Record<string, string>): number {
-    let sum = 0;
-    for (const name in labels) {
-      // FNV-1a over name NUL value, summed so that label order does not matter.
-      let h = 0x811c9dc5;
-      const value = labels[name]!;
-      for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-      h = Math.imul(h, 0x01000193);
-      for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-      sum = (sum + h) | 0;
-    }
-    return sum;
-  }
-
-  private static same(labels: Record<string, string>, stored: Record<string, string>, size: number): boolean {
-    let count = 0;
-    for (const name in labels) {
-      if (stored[name] !== labels[name] || !Object.hasOwn(stored, name)) return false;
-      count++;
-    }
-    return count === size;
-  }
-
-  private touch(
-    hash: number,
-    bucket: Array<{ labels: Record<string, string>; size: number; ns: bigint }>,
-  ): void {
-    if (hash === this.mostRecentHash) return;
-    this.byHash.delete(hash);
-    this.byHash.set(hash, bucket);
-    this.mostRecentHash = hash;
+  private find(labels: Record<string, string>, hash: number): Stored | undefined {
+    const bucket = this.byHash.get(hash);
+    if (!bucket) return undefined;
+    bucket.usedAt = ++this.clock;
+    for (const stored of bucket.items) if (sameLabels(labels, stored.labels, stored.size)) return stored;
+    return undefined;
   }
 
   get(labels: Record<string, string>): bigint | undefined {
-    const hash = LastTimestamps.hash(labels);
-    const bucket = this.byHash.get(hash);
-    const found = bucket?.find((e) => LastTimestamps.same(labels, e.labels, e.size));
-    if (!bucket || !found) return undefined;
-    this.touch(hash, bucket);
-    return found.ns;
+    return this.find(labels, labelsHash(labels))?.ns;
   }
 
   set(labels: Record<string, string>, ns: bigint): void {
-    const hash = LastTimestamps.hash(labels);
-    let bucket = this.byHash.get(hash);
-    const found = bucket?.find((e) => LastTimestamps.same(labels, e.labels, e.size));
-    if (found) found.ns = ns;
-    else {
-      // A snapshot: later stages may change the entry's labels in place.
-      const copy = { ...labels };
-      if (!bucket) bucket = [];
-      bucket.push({ labels: copy, size: Object.keys(copy).length, ns });
+    const hash = labelsHash(labels);
+    const found = this.find(labels, hash);
+    if (found) {
+      found.ns = ns;
+      return;
     }
-    this.touch(hash, bucket!);
-    if (this.byHash.size > this.limit) this.byHash.delete(this.byHash.keys().next().value!);
+    // A snapshot: later stages may change the entry's labels in place.
+    const copy = { ...labels };
+    const stored = { labels: copy, size: Object.keys(copy).length, ns };
+    const bucket = this.byHash.get(hash);
+    if (bucket) bucket.items.push(stored);
+    else this.byHash.set(hash, { items: [stored], usedAt: ++this.clock });
+    while (this.byHash.size > this.limit) {
+      const [oldest, first] = this.byHash.entries().next().value!;
+      this.byHash.delete(oldest);
+      if (this.clock - first.usedAt < this.limit / 2) this.byHash.set(oldest, first);
+    }
   }
+}
+
+interface Stored {
+  labels: Record<string, string>;
+  size: number;
+  ns: bigint;
+}
+
+interface Bucket {
+  items: Stored[];
+  /** `clock` at the last lookup. */
+  usedAt: number;
 }
 
 export const timestamp = defineStage({

@@ -5,6 +5,10 @@ import { Backoff, parseRetryAfter } from './backoff.js';
 import { PendingBatches, type TenantBatch } from './batch.js';
 import type { ResolvedClient } from './config.js';
 import { encodeBatch } from './encode.js';
+import { readFragmentEntry } from '../../loki/push_read.js';
+import { renderLabels } from '../../loki/labels.js';
+import type { Entry } from '../../pipeline/entry.js';
+import { asSpooled, streamEntries, type SpooledStream } from '../../spool/codec.js';
 import { lokiReason } from './loki_errors.js';
 import type { LokiClientMetrics } from './metrics.js';
 import { prepareEntry, type FixReason } from './sanitize.js';
@@ -23,6 +27,14 @@ export interface LokiClientOptions {
 }
 
 class Stopped extends Error {}
+
+/** Where a spooled label set goes: Loki's label text and the tenant. */
+interface Route {
+  labels: string;
+  tenant: string | undefined;
+}
+
+const ROUTE_CACHE_LIMIT = 10_000;
 
 const abortableSleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -64,6 +76,10 @@ export class LokiClient {
   readonly #stop = new AbortController();
   readonly #loggedReasons = new Set<string>();
   readonly #report: (reason: FixReason, dropped: boolean) => void;
+  /** Per spooled label set (JSON): how its streams go out, or null when entries need fixing. */
+  readonly #routes = new Map<string, Route | null>();
+  /** The uncompressed push, reused from one push to the next. */
+  readonly #scratch = { buffer: Buffer.alloc(0) };
 
   constructor(options: LokiClientOptions) {
     this.#config = options.client;
@@ -96,7 +112,7 @@ export class LokiClient {
   async run(input: AsyncIterable<Batch>): Promise<void> {
     const config = this.#config;
     const iterator = input[Symbol.asyncIterator]();
-    const pending = new PendingBatches();
+    const pending = new PendingBatches(config.encoding);
     const tenant: { value: string | undefined } = { value: undefined };
     let acks: (() => void)[] = [];
     let next: Arrival<IteratorResult<Batch>> | undefined;
@@ -108,6 +124,22 @@ export class LokiClient {
       acks = [];
       for (const batch of pending.take()) await this.#push(batch);
       for (const ack of eligible) ack();
+    };
+
+    const addEntry = async (entry: Entry) => {
+      const out = prepareEntry(
+        entry,
+        config.externalLabels,
+        config.tenantId,
+        config.limits,
+        this.#report,
+        tenant,
+      );
+      if (!out) return;
+      if (pending.entries > 0 && pending.bytes + PendingBatches.sizeOf(out) > config.batchSizeBytes)
+        await flush();
+      // The clock only matters for the first entry of a batch (batchwait runs from it).
+      pending.add(tenant.value, out, pending.entries === 0 ? this.#nowMs() : 0);
     };
 
     try {
@@ -131,21 +163,17 @@ export class LokiClient {
           ended = true;
           continue;
         }
-        for (const entry of result.value.entries) {
-          const out = prepareEntry(
-            entry,
-            config.externalLabels,
-            config.tenantId,
-            config.limits,
-            this.#report,
-            tenant,
-          );
-          if (!out) continue;
-          if (pending.entries > 0 && pending.bytes + PendingBatches.sizeOf(out) > config.batchSizeBytes)
-            await flush();
-          // The clock only matters for the first entry of a batch (batchwait runs from it).
-          pending.add(tenant.value, out, pending.entries === 0 ? this.#nowMs() : 0);
-        }
+        const spooled = asSpooled(result.value);
+        const streams = config.encoding === 'protobuf' ? spooled?.streams : undefined;
+        if (streams) {
+          // Fragments are copied (PendingBatches) or decoded here: the reader may then reuse its buffer.
+          for (const stream of streams) {
+            const route = this.#route(stream);
+            if (route) await this.#addFragment(pending, route, stream, flush);
+            else for (const entry of streamEntries(stream)) await addEntry(entry);
+          }
+        } else for (const entry of result.value.entries) await addEntry(entry);
+        spooled?.release();
         acks.push(result.value.ack);
         if (pending.entries === 0 || pending.bytes >= config.batchSizeBytes) await flush();
       }
@@ -159,6 +187,85 @@ export class LokiClient {
     }
   }
 
+  /**
+   * How a spooled stream goes out without looking at its entries: Loki's
+   * label text and tenant, cached per label set. Undefined when an entry of
+   * it needs a fix (label names, too many labels, a line over max_line_size):
+   * those take prepareEntry() one by one, counted as always.
+   */
+  #route(stream: SpooledStream): Route | undefined {
+    const config = this.#config;
+    if (config.limits.maxLineSize > 0 && stream.longestLine > config.limits.maxLineSize) return undefined;
+    let route = this.#routes.get(stream.labelsJson);
+    if (route === undefined) {
+      const labels = JSON.parse(stream.labelsJson) as Record<string, string>;
+      const probe = { labels, line: '', timestamp: 0n, structuredMetadata: {}, extracted: {} };
+      const tenant: { value: string | undefined } = { value: undefined };
+      let fixed = false;
+      const out = prepareEntry(
+        probe,
+        config.externalLabels,
+        config.tenantId,
+        config.limits,
+        () => (fixed = true),
+        tenant,
+      );
+      route = fixed || !out ? null : { labels: renderLabels(out.labels), tenant: tenant.value };
+      if (this.#routes.size >= ROUTE_CACHE_LIMIT) this.#routes.clear();
+      this.#routes.set(stream.labelsJson, route);
+    }
+    return route ?? undefined;
+  }
+
+  /**
+   * Adds a spooled stream's fragment, pushing first whatever would take the
+   * batch past batchsize; a fragment bigger than the room left is split at
+   * entry boundaries, so batches stay within batchsize as entry by entry.
+   */
+  async #addFragment(
+    pending: PendingBatches,
+    route: Route,
+    stream: SpooledStream,
+    flush: () => Promise<void>,
+  ): Promise<void> {
+    const limit = this.#config.batchSizeBytes;
+    let { fragment, count, bytes } = stream;
+    while (count > 0) {
+      const nowMs = pending.entries === 0 ? this.#nowMs() : 0;
+      if (pending.bytes + bytes <= limit) {
+        pending.addFragment(route.tenant, route.labels, fragment, count, bytes, stream.newest, nowMs);
+        return;
+      }
+      let at = 0;
+      let taken = 0;
+      let takenBytes = 0;
+      let newest = 0n;
+      while (at < fragment.length) {
+        const entry = readFragmentEntry(fragment, at);
+        const first = taken === 0 && pending.entries === 0;
+        if (!first && pending.bytes + takenBytes + entry.bytes > limit) break;
+        at = entry.end;
+        taken++;
+        takenBytes += entry.bytes;
+        if (entry.timestamp > newest) newest = entry.timestamp;
+      }
+      if (taken > 0)
+        pending.addFragment(
+          route.tenant,
+          route.labels,
+          fragment.subarray(0, at),
+          taken,
+          takenBytes,
+          newest,
+          nowMs,
+        );
+      await flush();
+      fragment = fragment.subarray(at);
+      count -= taken;
+      bytes -= takenBytes;
+    }
+  }
+
   /** Stops pulling and abandons backoff waits; run() then returns without acking what was not sent. */
   stop(): void {
     this.#stop.abort();
@@ -167,7 +274,7 @@ export class LokiClient {
   async #push(batch: TenantBatch): Promise<void> {
     const config = this.#config;
     const tenant = batch.tenant ?? '';
-    const encoded = encodeBatch(batch, config.encoding);
+    const encoded = encodeBatch(batch, config.encoding, this.#scratch);
     const headers: Record<string, string> = { ...config.headers, 'content-type': encoded.contentType };
     if (batch.tenant) headers['x-scope-orgid'] = batch.tenant;
     const backoff = new Backoff(config.backoff, this.#random);
@@ -206,10 +313,7 @@ export class LokiClient {
   #accepted(batch: TenantBatch, attempt: number): void {
     this.#metrics.sentEntries.inc({ host: this.name }, batch.entries);
     this.#metrics.sentBytes.inc({ host: this.name }, batch.bytes);
-    let newest = 0n;
-    for (const stream of batch.streams)
-      for (const e of stream.entries) if (e.timestamp > newest) newest = e.timestamp;
-    const seconds = Number(newest) / 1e9;
+    const seconds = Number(batch.newest) / 1e9;
     const gauge = this.#metrics.lastAcked;
     if (seconds > 0) gauge.set({ host: this.name }, seconds);
     if (attempt > 0)

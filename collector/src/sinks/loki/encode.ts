@@ -1,4 +1,4 @@
-import { encodePushRequest, type PushStream } from '../../loki/push_proto.js';
+import { assemblePushRequest } from '../../loki/push_entries.js';
 import { compress } from '../../loki/snappy.js';
 import type { PushEncoding } from './config.js';
 import type { TenantBatch } from './batch.js';
@@ -10,10 +10,16 @@ export interface EncodedBatch {
 
 /**
  * A tenant batch as a push body: protobuf + snappy block (what Promtail sends,
- * `application/x-protobuf`) or Loki's v1 JSON (`{"streams":[{"stream":{},
+ * `application/x-protobuf`), built by copying each stream's protobuf
+ * fragments behind its labels, or Loki's v1 JSON (`{"streams":[{"stream":{},
  * "values":[["<ns>","line",{metadata}]]}]}`) for debugging.
  */
-export function encodeBatch(batch: TenantBatch, encoding: PushEncoding): EncodedBatch {
+export function encodeBatch(
+  batch: TenantBatch,
+  encoding: PushEncoding,
+  /** Reused between pushes for the uncompressed protobuf (only the compressed body is kept). */
+  scratch?: { buffer: Buffer },
+): EncodedBatch {
   if (encoding === 'json') {
     const streams = batch.streams.map((stream) => ({
       stream: stream.entries[0]!.labels,
@@ -25,21 +31,8 @@ export function encodeBatch(batch: TenantBatch, encoding: PushEncoding): Encoded
     }));
     return { body: Buffer.from(JSON.stringify({ streams })), contentType: 'application/json' };
   }
-  const streams: PushStream[] = batch.streams.map((stream) => ({
-    labels: stream.labels,
-    entries: stream.entries.map((e) => ({
-      timestamp: e.timestamp,
-      line: e.line,
-      structuredMetadata: metadataPairs(e.structuredMetadata),
-    })),
-  }));
-  return { body: compress(encodePushRequest({ streams })), contentType: 'application/x-protobuf' };
-}
-
-const NONE: { name: string; value: string }[] = [];
-
-function metadataPairs(metadata: Record<string, string>): { name: string; value: string }[] {
-  let pairs: { name: string; value: string }[] | undefined;
-  for (const name in metadata) (pairs ??= []).push({ name, value: metadata[name]! });
-  return pairs ?? NONE;
+  return {
+    body: compress(assemblePushRequest(batch.streams, scratch)),
+    contentType: 'application/x-protobuf',
+  };
 }
