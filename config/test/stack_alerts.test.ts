@@ -36,7 +36,7 @@ import { commandArgs, environmentWithDefaults, loadCompose } from './compose_fil
 import { firstStartOfComposePostgres } from './postgres_first_start.js';
 
 /** Lines as the demo app's JSON logger writes them: normal traffic and alice's password being guessed. */
-const DEMO_LOG = repoPath('config/test/fixtures/demo_login_burst.log');
+const DEMO_LOG = repoPath('config/test/fixtures/demo_login_burst.jsonl');
 
 /** `replacements` after checking that each one matches in `file`. */
 async function rewrites(file: string, replacements: Record<string, string>): Promise<Record<string, string>> {
