@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
+import { newPostgresClient } from '../postgres_client.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { labelSet, optionalDuration, secretUrl } from '../config/fields.js';
@@ -207,7 +208,7 @@ export async function createPostgresAuditSource(
 
   /** One connection's life: connect, LISTEN, catch up, then wait until it breaks. */
   const session = async (): Promise<void> => {
-    const conn = new pg.Client({
+    const conn = await newPostgresClient({
       connectionString: url.reveal(),
       application_name: 'whodunit-collector',
       // A LISTEN connection is silent for hours: TCP keepalive notices a peer that vanished.

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { newPostgresClient } from '../../postgres_client.js';
 import type { Secret } from '../../secret.js';
 import type { EventRow, SecurityEventRow } from './map.js';
 
@@ -146,7 +147,7 @@ export class PostgresWriter {
 
   async #connect(): Promise<pg.Client> {
     if (this.#client) return this.#client;
-    const client = new pg.Client({
+    const client = await newPostgresClient({
       connectionString: this.#url.reveal(),
       application_name: 'whodunit-collector',
       connectionTimeoutMillis: this.#timeoutMs,
