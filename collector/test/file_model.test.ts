@@ -24,7 +24,9 @@ import { startFileSource, type RunningFileSource } from './file_source_harness.j
  * Disruptive operations first wait until what was written has arrived: a
  * tailer cannot read lines that are destroyed (truncate) or moved out of sight
  * (rename) before it ever looked, whatever its design. Restarts do not wait:
- * acked positions alone must make them exact.
+ * acked positions alone must make them exact. Rotations while stopped do not
+ * wait either (the saved file identity finds the renamed file); a truncation
+ * while stopped waits, since truncated lines are gone.
  */
 type Op =
   | { kind: 'write'; file: number; lines: number; split: boolean }
@@ -32,7 +34,11 @@ type Op =
   | { kind: 'copytruncate'; file: number }
   | { kind: 'truncate'; file: number }
   | { kind: 'delete'; file: number }
-  | { kind: 'restart' };
+  | { kind: 'restart' }
+  /** Stop; lines the collector never saw go to the file, which is renamed and replaced; start. */
+  | { kind: 'rotateWhileDown'; file: number; unread: number; fresh: number }
+  /** Stop; the file is truncated and refilled (maybe past the saved offset); start. */
+  | { kind: 'truncateWhileDown'; file: number; fresh: number };
 
 const fileArb = fc.integer({ min: 0, max: 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -57,6 +63,23 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), file: fileArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), file: fileArb }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'restart' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('rotateWhileDown' as const),
+      file: fileArb,
+      unread: fc.integer({ min: 0, max: 5 }),
+      fresh: fc.integer({ min: 0, max: 5 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('truncateWhileDown' as const),
+      file: fileArb,
+      fresh: fc.integer({ min: 0, max: 20 }),
+    }),
+  },
 );
 
 interface Written {
@@ -158,6 +181,35 @@ async function runScenario(ops: Op[]): Promise<void> {
           harvest();
           await start();
           break;
+        case 'rotateWhileDown': {
+          const path = paths[op.file]!;
+          // A line that arrived proves the collector knows this very file (and saves it).
+          await appendFile(path, newLines(op.file, 1)[0] + '\n');
+          await settle();
+          await run!.stop();
+          harvest();
+          if (op.unread > 0) await appendFile(path, newLines(op.file, op.unread).join('\n') + '\n');
+          await rename(path, `${path}.${++rotations}`).catch(() => undefined);
+          generation[op.file] = nextGeneration++;
+          const fresh = newLines(op.file, op.fresh);
+          await writeFile(path, fresh.length > 0 ? fresh.join('\n') + '\n' : '');
+          await start();
+          break;
+        }
+        case 'truncateWhileDown': {
+          // Lines not yet read when the content is replaced are gone: wait for them first.
+          await settle();
+          await run!.stop();
+          harvest();
+          const path = paths[op.file]!;
+          await appendFile(path, '');
+          await truncate(path, 0);
+          generation[op.file] = nextGeneration++;
+          const fresh = newLines(op.file, op.fresh);
+          if (fresh.length > 0) await appendFile(path, fresh.join('\n') + '\n');
+          await start();
+          break;
+        }
       }
     }
     await settle();

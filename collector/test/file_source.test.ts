@@ -86,7 +86,8 @@ describe('file source', () => {
     const unacked = await start([{ __path__: log }], { ack: false });
     await expect.poll(() => unacked.received.length, poll).toBe(2);
     await stopAll();
-    expect(unacked.positions.snapshot()).toEqual({});
+    // Known (with its identity, for a rotation while stopped) but still at 0.
+    expect(unacked.positions.snapshot()).toEqual({ [log]: '0' });
     // Nothing was acknowledged, so a restart delivers the same lines again.
     const again = await start([{ __path__: log }]);
     await expect.poll(() => linesOf(again.received), poll).toEqual(['a', 'b']);
@@ -140,6 +141,18 @@ describe('file source', () => {
     await expect
       .poll(() => linesOf(r.received), { timeout: 3000, interval: 20 })
       .toEqual(['aa', 'xyz-1', 'xyz-2']);
+  });
+
+  it('a truncation refilled to exactly the old size is still read from 0', async () => {
+    const log = join(dir, 'app.log');
+    await writeFile(log, 'line-1\n');
+    const r = await start([{ __path__: log }], { pollIntervalMs: 300, watch: false, syncPeriodMs: 60_000 });
+    await expect.poll(() => linesOf(r.received), poll).toEqual(['line-1']);
+    // Truncate and write as many bytes before the tailer looks again: the size is unchanged.
+    await writeFile(log, 'line-2\n');
+    await expect
+      .poll(() => linesOf(r.received), { timeout: 3000, interval: 20 })
+      .toEqual(['line-1', 'line-2']);
   });
 
   it('discovers new files, honours __path_exclude__, and forgets deleted files', async () => {

@@ -8,9 +8,10 @@ import { newEntry, type Entry } from '../pipeline/entry.js';
 import { systemClock, type Clock } from '../pipeline/stage.js';
 import { fileMetrics, type FileMetrics } from './file_metrics.js';
 import { DirWatcher } from './dir_watcher.js';
+import { forgetVanished, planStarts, releasePosition, savedOffset, type ResumePlan } from './file_start.js';
 import { buildFileTargets, type FileTarget } from './file_targets.js';
 import type { Positions } from './positions.js';
-import type { Batch, Source } from './source.js';
+import type { Batch, FilePosition, Source } from './source.js';
 import { FileTailer, type TailPart } from './tailer.js';
 import { WakeSignal } from './wake_signal.js';
 
@@ -26,8 +27,10 @@ import { WakeSignal } from './wake_signal.js';
  *
  * Discovery: the globs are re-listed every `sync_period` (target_config, 10s)
  * and at once when a watched folder reports a created, renamed or deleted file.
- * One tailer reads each file from its saved position (0 when the file is now
- * shorter); see tailer.ts for lines, partial lines and truncation.
+ * One tailer reads each file from its saved position, checked against the
+ * file identity saved with it (file_start.ts: a file rotated or rewritten while
+ * the collector was down starts at 0, and a rotated one's unread tail is
+ * finished first); see tailer.ts for lines, partial lines and truncation.
  *
  * Rotation: when the path names another device+inode (rename + create), the old
  * file is finished first: it is read until it has stayed idle for `rotate_drain`
@@ -41,9 +44,6 @@ import { WakeSignal } from './wake_signal.js';
  * positions move only when a batch is acked (in read order per file). Each
  * batch also names, per file, the offset past its lines (`Batch.positions`),
  * which the spool keeps with the entries so a crash never re-reads them.
- * Limitation: Promtail's positions file keeps only offsets, so a file replaced
- * while the collector was down is recognised only when it is shorter than the
- * saved offset (as in Promtail).
  */
 export interface FileSourceOptions {
   /** Label sets after relabelling, each with `__path__` and optionally `__path_exclude__`. */
@@ -74,6 +74,12 @@ interface TrackedPath {
   readonly labels: Record<string, string>;
   active: FileTailer | undefined;
   draining: { tailer: FileTailer; idleSince: number }[];
+  /**
+   * A file rotated away while we were down, being finished: until it is (read
+   * to its end and acked), the path's position stays on it and the new file
+   * waits, so a stop in between neither loses its tail nor repeats new lines.
+   */
+  finishing?: FileTailer;
   inGlob: boolean;
   /** Never opened in this process: the first open starts at the saved position. */
   fresh: boolean;
@@ -189,6 +195,8 @@ class FileSource implements FileSourceHandle {
         this.options.logger.error('error listing files', { path: target.matcher.pattern, error: err });
       }
     }
+    const fresh = [...seen.keys()].filter((path) => !this.paths.has(path));
+    const plans = await planStarts(fresh, new Set(seen.keys()), this.options.positions, this.options.logger);
     for (const [path, target] of seen) {
       let tracked = this.paths.get(path);
       if (!tracked) {
@@ -205,7 +213,7 @@ class FileSource implements FileSourceHandle {
         this.paths.set(path, tracked);
       }
       tracked.inGlob = true;
-      if (!tracked.active) await this.openActive(tracked);
+      if (!tracked.active) await this.openActive(tracked, plans.get(path));
     }
     for (const tracked of this.paths.values()) {
       if (seen.has(tracked.path) || !tracked.inGlob) continue;
@@ -214,24 +222,12 @@ class FileSource implements FileSourceHandle {
       // Whatever appears at this path later is another file: never resume it at this offset.
       this.options.positions.remove(tracked.path);
     }
-    this.forgetVanished(seen);
+    forgetVanished(this.options.positions, seen, this.paths, this.targets);
     this.updateWatches(seen.keys());
   }
 
-  /**
-   * A saved position for a path of ours that names no file now (deleted while
-   * we were down, or before we looked) belongs to a file that is gone: whatever
-   * appears there later must be read from 0, not from that offset.
-   */
-  private forgetVanished(seen: ReadonlyMap<string, FileTarget>): void {
-    for (const key of Object.keys(this.options.positions.snapshot())) {
-      if (seen.has(key) || this.paths.has(key)) continue;
-      if (this.targets.some((t) => t.matcher.matches(key))) this.options.positions.remove(key);
-    }
-  }
-
-  /** Opens the file the path names now: at the saved offset the first time, else from 0. */
-  private async openActive(tracked: TrackedPath): Promise<void> {
+  /** Opens the file the path names now: as planned (file_start.ts) the first time, else from 0. */
+  private async openActive(tracked: TrackedPath, plan?: ResumePlan): Promise<void> {
     const { path } = tracked;
     try {
       const st = await stat(path);
@@ -241,20 +237,24 @@ class FileSource implements FileSourceHandle {
         tracked.active = tracked.draining.splice(back, 1)[0]!.tailer;
         return;
       }
-      const offset = tracked.fresh ? this.savedOffset(path) : 0;
+      const { positions, logger } = this.options;
+      const offset = tracked.fresh ? (plan?.offset ?? savedOffset(positions, path, logger)) : 0;
       // Commits move the path's position only while this tailer is the path's file
       // (open() may already commit, before it returns: a saved offset past the end).
       const owner: { tailer?: FileTailer } = {};
       const tailer = await FileTailer.open(path, offset, {
         maxLineBytes: this.maxLineBytes,
-        onCommit: (committed) => {
+        onCommit: (committed, identity) => {
+          if (tracked.finishing) return;
           if (owner.tailer === undefined || tracked.active === owner.tailer) {
-            this.options.positions.put(path, committed);
+            positions.putFile(path, committed, identity);
           }
         },
       });
       owner.tailer = tailer;
-      if (!tracked.fresh) this.options.positions.put(path, 0);
+      if (tracked.fresh && plan?.drain) await this.finishOld(tracked, plan.drain);
+      // The position now names this file (saved with its identity, so a restart knows it).
+      if (!tracked.finishing) positions.putFile(path, tailer.readOffset, tailer.identity(tailer.readOffset));
       tracked.fresh = false;
       tracked.active = tailer;
       tracked.idleUntil = 0;
@@ -265,16 +265,22 @@ class FileSource implements FileSourceHandle {
     }
   }
 
-  /** The saved offset; a value that is not a number (hand-edited file) means 0, with a warning. */
-  private savedOffset(path: string): number {
+  /** Rotated while we were down: the old file's unread tail is drained like a rotation seen live. */
+  private async finishOld(tracked: TrackedPath, old: { path: string; offset: number }): Promise<void> {
     try {
-      return this.options.positions.get(path);
-    } catch (err) {
-      this.options.logger.warn('ignoring invalid saved position, reading from the start', {
-        path,
-        error: err,
+      const self: { tailer?: FileTailer } = {};
+      const tailer = await FileTailer.open(old.path, old.offset, {
+        maxLineBytes: this.maxLineBytes,
+        onCommit: (committed, identity) => {
+          if (!self.tailer || tracked.finishing === self.tailer)
+            this.options.positions.putFile(tracked.path, committed, identity);
+        },
       });
-      return 0;
+      self.tailer = tracked.finishing = tailer;
+      tracked.draining.push({ tailer, idleSince: performance.now() });
+      this.metrics.filesActive.inc();
+    } catch (err) {
+      this.options.logger.error('failed to finish rotated file', { path: old.path, error: err });
     }
   }
 
@@ -289,13 +295,14 @@ class FileSource implements FileSourceHandle {
   private async collect(): Promise<Batch | undefined> {
     const entries: Entry[] = [];
     const parts: TailPart[] = [];
+    const positions: FilePosition[] = [];
     let bytes = 0;
     const list = [...this.paths.values()];
     for (let i = 0; i < list.length && !this.stopped; i++) {
       const tracked = list[(this.cursor + i) % list.length]!;
       const now = performance.now();
       for (const tailer of this.readersOf(tracked)) {
-        if (tailer === tracked.active && now < tracked.idleUntil) continue;
+        if (tailer === tracked.active && (now < tracked.idleUntil || tracked.finishing)) continue;
         const linesLeft = this.maxBatchLines - entries.length;
         const bytesLeft = this.maxBatchBytes - bytes;
         if (linesLeft <= 0 || bytesLeft <= 0) break;
@@ -309,6 +316,8 @@ class FileSource implements FileSourceHandle {
         }
         bytes += read.bytes;
         parts.push(read.part);
+        // Under the path's name, even for an old file found elsewhere (file_start.ts).
+        positions.push({ path: tracked.path, dev: tailer.dev, ino: tailer.ino, offset: read.part.end });
         this.metrics.readLines.inc({ path: tracked.path }, read.lines.length);
         this.metrics.readBytes.set({ path: tracked.path }, tailer.readOffset);
         this.metrics.fileBytes.set({ path: tracked.path }, tailer.size);
@@ -323,12 +332,7 @@ class FileSource implements FileSourceHandle {
     return {
       entries,
       // Spooled with the entries: after a crash, reading resumes past them (agent.ts).
-      positions: parts.map(({ tailer, end }) => ({
-        path: tailer.path,
-        dev: tailer.dev,
-        ino: tailer.ino,
-        offset: end,
-      })),
+      positions,
       ack: () => {
         if (acked) return;
         acked = true;
@@ -381,6 +385,13 @@ class FileSource implements FileSourceHandle {
   }
 
   private async finishDrain(tracked: TrackedPath, tailer: FileTailer): Promise<void> {
+    if (tracked.finishing === tailer) {
+      if (!tailer.settled) return; // its last lines are not durable yet: keep the position on it
+      tracked.finishing = undefined;
+      const { active } = tracked;
+      if (active)
+        this.options.positions.putFile(tracked.path, active.readOffset, active.identity(active.readOffset));
+    }
     tracked.draining = tracked.draining.filter((d) => d.tailer !== tailer);
     await tailer.close();
     this.metrics.filesActive.dec();
@@ -414,30 +425,14 @@ class FileSource implements FileSourceHandle {
     this.paths.clear();
     for (const tracked of all) {
       const readers = this.readersOf(tracked);
-      if (tracked.active) await this.releasePosition(tracked, tracked.active);
+      // Detached: late acks must not move a position that now names another file.
+      if (tracked.active && (await releasePosition(this.options.positions, tracked.path, tracked.active)))
+        tracked.active = undefined;
       for (const tailer of readers) {
         await tailer.close();
         this.metrics.filesActive.dec();
       }
       this.metrics.forget(tracked.path);
-    }
-  }
-
-  /**
-   * On stop: if the path was rotated or deleted since we last looked, the saved
-   * offset belongs to the old file; the next start must read the new one from 0.
-   */
-  private async releasePosition(tracked: TrackedPath, active: FileTailer): Promise<void> {
-    // Acks that arrive after stop still move the position of a file that is
-    // still there; a replaced file is detached so they cannot overwrite the 0.
-    try {
-      const st = await stat(tracked.path);
-      if (st.ino === active.ino && st.dev === active.dev) return;
-      tracked.active = undefined;
-      this.options.positions.put(tracked.path, 0);
-    } catch {
-      tracked.active = undefined;
-      this.options.positions.remove(tracked.path);
     }
   }
 }

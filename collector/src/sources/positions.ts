@@ -3,6 +3,7 @@ import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { Logger } from '../log.js';
+import type { FileIdentity } from './file_identity.js';
 
 /**
  * The positions file, in Promtail's format so a Promtail install can switch over
@@ -15,11 +16,16 @@ import type { Logger } from '../log.js';
  * Keys are absolute file paths (offsets in bytes, as strings) or, for sources
  * that are not files, `cursor-<name>` (Promtail's CursorKey; `journal-` is its
  * legacy form); those are never cleaned up. Promtail decodes this file strictly
- * (`KnownFields(true)`), so nothing else may be added to it: what the file source
- * needs to detect rotation (device and inode) stays in memory.
+ * (`KnownFields(true)`), so nothing else may be added to it: which file each
+ * offset belongs to (device, inode, fingerprint of the first bytes; see
+ * file_identity.ts) goes to a sidecar, `<filename>.files.json`, that Promtail
+ * never reads. Each sidecar entry repeats its offset and counts only while the
+ * positions file holds that same offset, so a crash between the two writes, a
+ * hand edit or a Promtail run in between makes it void, never wrong.
  *
  * Writes are atomic: a temp file beside it, fsync, rename, fsync of the folder,
- * so a crash leaves either the old or the new file, never a torn one. Every
+ * so a crash leaves either the old or the new file, never a torn one (the
+ * sidecar is written first, the same way). Every
  * `sync_period` the file is written and entries for files that no longer exist
  * are dropped (Promtail's cleanup); stop() writes it one last time.
  */
@@ -36,6 +42,12 @@ export interface PositionsOptions {
 }
 
 const cursorKeyPrefix = 'cursor-';
+
+/** A sidecar entry: the identity of the file whose offset is `offset`. */
+interface SavedIdentity extends FileIdentity {
+  readonly offset: string;
+}
+
 const journalKeyPrefix = 'journal-';
 
 /** Promtail's key for a non-file position (journal cursors and the like). */
@@ -45,6 +57,9 @@ export function cursorKey(name: string): string {
 
 export class Positions {
   private readonly entries: Map<string, string>;
+  private readonly identities: Map<string, SavedIdentity>;
+  /** Whether a sidecar exists (read or written): then it is rewritten even when empty. */
+  private sidecar: boolean;
   private timer: ReturnType<typeof setInterval> | undefined;
   private dirty = false;
   private writing: Promise<void> = Promise.resolve();
@@ -52,13 +67,17 @@ export class Positions {
   private constructor(
     private readonly options: PositionsOptions,
     entries: Map<string, string>,
+    identities: Map<string, SavedIdentity>,
   ) {
     this.entries = entries;
+    this.identities = identities;
+    this.sidecar = identities.size > 0;
   }
 
   /** Reads the file (missing or empty: no positions) and starts the periodic sync. */
   static async open(options: PositionsOptions): Promise<Positions> {
-    const positions = new Positions(options, await readPositionsFile(options));
+    const entries = await readPositionsFile(options);
+    const positions = new Positions(options, entries, await readSidecar(options));
     if (options.syncPeriodMs > 0) {
       positions.timer = setInterval(() => void positions.sync(), options.syncPeriodMs);
       positions.timer.unref();
@@ -72,6 +91,22 @@ export class Positions {
     if (value === undefined) return 0;
     if (!/^-?\d+$/.test(value)) throw new Error(`position of ${path} is not an integer: "${value}"`);
     return Number(value);
+  }
+
+  /** Which file the saved offset of `path` belongs to, when the sidecar says so for that very offset. */
+  identity(path: string): FileIdentity | undefined {
+    const saved = this.identities.get(path);
+    return saved !== undefined && saved.offset === this.entries.get(path) ? saved : undefined;
+  }
+
+  /** Saves an offset with the identity of the file it belongs to. */
+  putFile(path: string, offset: number, identity: FileIdentity): void {
+    this.put(path, offset);
+    const saved = this.identities.get(path);
+    const next: SavedIdentity = { ...identity, offset: String(offset) };
+    if (saved && sameIdentity(saved, next)) return;
+    this.identities.set(path, next);
+    this.dirty = true;
   }
 
   getString(key: string): string | undefined {
@@ -89,6 +124,7 @@ export class Positions {
   }
 
   remove(key: string): void {
+    this.identities.delete(key);
     if (this.entries.delete(key)) this.dirty = true;
   }
 
@@ -140,12 +176,70 @@ export class Positions {
     if (this.options.readOnly) return;
     this.dirty = false;
     try {
-      await writeAtomically(resolve(this.options.filename), renderPositions(this.entries));
+      const file = resolve(this.options.filename);
+      if (this.sidecar || this.identities.size > 0) {
+        await writeAtomically(sidecarName(file), this.renderSidecar());
+        this.sidecar = true;
+      }
+      await writeAtomically(file, renderPositions(this.entries));
     } catch (err) {
       this.dirty = true;
       throw err;
     }
   }
+
+  /** Only entries that agree with the positions: the others are void anyway. */
+  private renderSidecar(): string {
+    const files: Record<string, SavedIdentity> = {};
+    for (const [path, saved] of [...this.identities].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (this.entries.get(path) === saved.offset) files[path] = saved;
+    }
+    return JSON.stringify({ version: 1, files }, null, 1) + '\n';
+  }
+}
+
+function sameIdentity(a: SavedIdentity, b: SavedIdentity): boolean {
+  return (
+    a.offset === b.offset &&
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.headBytes === b.headBytes &&
+    a.headSha256 === b.headSha256
+  );
+}
+
+/** The sidecar beside the positions file. */
+export function sidecarName(positionsFile: string): string {
+  return `${positionsFile}.files.json`;
+}
+
+/** Missing or unreadable: no identities, so every saved offset is used as Promtail would. */
+async function readSidecar(options: PositionsOptions): Promise<Map<string, SavedIdentity>> {
+  const file = sidecarName(resolve(options.filename));
+  const out = new Map<string, SavedIdentity>();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      options.logger.warn('ignoring unreadable positions sidecar', { file, error: (err as Error).message });
+    return out;
+  }
+  try {
+    const doc = JSON.parse(text) as { files?: Record<string, Partial<SavedIdentity>> };
+    for (const [path, v] of Object.entries(doc.files ?? {})) {
+      const valid =
+        typeof v.offset === 'string' &&
+        Number.isSafeInteger(v.dev) &&
+        Number.isSafeInteger(v.ino) &&
+        Number.isSafeInteger(v.headBytes) &&
+        typeof v.headSha256 === 'string';
+      if (valid) out.set(path, v as SavedIdentity);
+    }
+  } catch (err) {
+    options.logger.warn('ignoring invalid positions sidecar', { file, error: (err as Error).message });
+  }
+  return out;
 }
 
 /** Renders Promtail's layout: plain keys where YAML allows, offsets always quoted. */

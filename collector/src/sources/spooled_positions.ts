@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from '../log.js';
+import { identify } from './file_identity.js';
 import type { Positions } from './positions.js';
 import type { FilePosition } from './source.js';
 
@@ -11,11 +12,13 @@ import type { FilePosition } from './source.js';
  * records carry the offset past their lines (Batch.positions), so the newest
  * one per file says where reading must resume.
  *
- * A spooled position counts only while its path still names the same file
- * (device and inode): a file rotated or replaced since then is another file,
- * and its own saved offset (or 0) stands. The larger offset wins, because the
- * positions file may be ahead of the spool (batches whose entries a
- * multiline stage held carry no position). Returns how many moved.
+ * A spooled position counts when it is of the file the saved offset belongs
+ * to (the identity in the positions sidecar: that file may since have been
+ * rotated away, and the file source finishes it from there), or else while its
+ * path still names the same file (device and inode). The larger offset wins,
+ * because the positions file may be ahead of the spool (batches whose entries
+ * a multiline stage held carry no position), unless the saved offset is known
+ * to be another file's. Returns how many moved.
  */
 export async function resumeFromSpool(
   positions: Positions,
@@ -24,20 +27,26 @@ export async function resumeFromSpool(
 ): Promise<number> {
   let moved = 0;
   for (const { path, dev, ino, offset } of spooled) {
-    try {
-      const st = await stat(path);
-      if (st.dev !== dev || st.ino !== ino) continue;
-    } catch {
-      continue; // gone: nothing to resume
-    }
     let saved = 0;
     try {
       saved = positions.get(path);
     } catch {
       // not a number (hand-edited): the spooled offset replaces it
     }
-    if (offset <= saved) continue;
-    positions.put(path, offset);
+    const known = positions.identity(path);
+    if (known?.dev === dev && known.ino === ino) {
+      if (offset <= saved) continue;
+      positions.putFile(path, offset, known); // same file, same first bytes
+    } else {
+      try {
+        const st = await stat(path);
+        if (st.dev !== dev || st.ino !== ino) continue;
+        if (offset <= saved && known === undefined) continue;
+        positions.putFile(path, offset, await identify(path, offset));
+      } catch {
+        continue; // gone: nothing to resume
+      }
+    }
     moved++;
     logger.debug('resuming file past spooled lines', { path, saved, offset });
   }

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { hashHead, headLimit, type FileIdentity } from './file_identity.js';
 
 /**
  * Reads one file (one device+inode) line by line from a byte offset.
@@ -8,9 +9,12 @@ import { open, type FileHandle } from 'node:fs/promises';
  *   arrives (the offset stays at its start).
  * - Truncation (copytruncate, `> file`) is noticed when the file is shorter
  *   than the offset OR when the bytes just before the offset changed (a
- *   fingerprint of up to 32 bytes), so a file truncated and refilled past the
- *   old offset between two polls is still read from 0. Promtail only compares
- *   sizes and skips those lines.
+ *   fingerprint of up to 32 bytes, checked on every read and whenever the
+ *   modification time changed), so a file truncated and refilled past (or up
+ *   to) the old offset between two polls is still read from 0. Promtail only
+ *   compares sizes and skips those lines.
+ * - The first min(offset, 1 KiB) bytes are kept to fingerprint the file for
+ *   the positions sidecar (file_identity.ts), passed with every commit.
  * - Progress is acknowledged per read: `committed` only moves over reads whose
  *   batches were acked, in order; a truncation starts a new generation whose
  *   committed offset is 0, and late acks of the old generation are ignored.
@@ -33,8 +37,11 @@ export interface TailPart {
 export interface TailerOptions {
   /** A single line longer than this is split (Promtail would buffer it unboundedly). */
   maxLineBytes: number;
-  /** Called with the committed offset of the current generation whenever it moves. */
-  onCommit(offset: number): void;
+  /**
+   * Called with the committed offset of the current generation whenever it
+   * moves, and the identity of the file for that offset (file_identity.ts).
+   */
+  onCommit(offset: number, identity: FileIdentity): void;
 }
 
 const fingerprintBytes = 32;
@@ -46,6 +53,9 @@ export class FileTailer {
   private generation = 0;
   private pending: TailPart[] = [];
   private fingerprint: Buffer = Buffer.alloc(0);
+  /** The file's first min(offset, 1 KiB) bytes, for the identity saved with a position. */
+  private head: Buffer = Buffer.alloc(0);
+  private headDigest: { bytes: number; sha256: string } | undefined;
   private closed = false;
   private averageLineBytes = 256;
   /**
@@ -61,6 +71,8 @@ export class FileTailer {
   size = 0;
   /** The generation `size` was taken in (a truncation restarts at 0 and must look again). */
   private sizedGeneration = -1;
+  /** Modification time at the last fstat: a change with no growth may be a same-size rewrite. */
+  private mtimeMs = 0;
 
   private constructor(
     readonly path: string,
@@ -88,11 +100,15 @@ export class FileTailer {
       const tailer = new FileTailer(path, handle, st.dev, st.ino, start, options);
       tailer.size = st.size;
       if (start > 0) {
+        tailer.head = await tailer.readAt(0, Math.min(start, headLimit));
         const before = await tailer.readAt(Math.max(0, start - fingerprintBytes), start);
         if (before[before.length - 1] === newline) tailer.fingerprint = before;
-        else tailer.offset = start = 0;
+        else {
+          tailer.offset = start = 0;
+          tailer.head = Buffer.alloc(0);
+        }
       }
-      if (start !== offset) options.onCommit(start);
+      if (start !== offset) options.onCommit(start, tailer.identity(start));
       return tailer;
     } catch (err) {
       await handle.close();
@@ -117,14 +133,18 @@ export class FileTailer {
     let available = this.size - this.offset;
     // While the last fstat showed enough bytes for this read, skip it: a
     // truncation since then is still caught by the fingerprint below.
+    let rewritten = false;
     if (available < want || this.generation !== this.sizedGeneration) {
       const st = await this.handle.stat();
       this.size = st.size;
       this.sizedGeneration = this.generation;
+      rewritten = st.mtimeMs !== this.mtimeMs;
+      this.mtimeMs = st.mtimeMs;
       if (st.size < this.offset) this.restart();
       available = this.size - this.offset;
     }
-    if (available <= 0) return undefined;
+    // Modified without growing: truncated and refilled to the same size? The fingerprint says.
+    if (available <= 0 && !(rewritten && this.fingerprint.length > 0)) return undefined;
 
     // Re-read the fingerprint with the new bytes: one syscall checks both.
     const n = this.fingerprint.length;
@@ -158,6 +178,10 @@ export class FileTailer {
         ? buf.subarray(start - fingerprintBytes, start)
         : Buffer.concat([this.fingerprint, buf.subarray(0, start)]).subarray(-fingerprintBytes),
     );
+    if (this.head.length < headLimit && this.head.length === this.offset) {
+      const add = buf.subarray(0, Math.min(start, headLimit - this.head.length));
+      this.head = Buffer.concat([this.head, add]);
+    }
     this.offset += start;
     this.averageLineBytes = start / lines.length;
     const part: TailPart = { tailer: this, generation: this.generation, end: this.offset, acked: false };
@@ -172,7 +196,16 @@ export class FileTailer {
     if (part.generation !== this.generation) return;
     let committed: number | undefined;
     while (this.pending[0]?.acked) committed = this.pending.shift()!.end;
-    if (committed !== undefined) this.options.onCommit(committed);
+    if (committed !== undefined) this.options.onCommit(committed, this.identity(committed));
+  }
+
+  /** This file's identity for a position at `offset` (at most the read offset). */
+  identity(offset: number): FileIdentity {
+    const bytes = Math.min(offset, this.head.length);
+    if (this.headDigest?.bytes !== bytes) {
+      this.headDigest = { bytes, sha256: hashHead(this.head.subarray(0, bytes)) };
+    }
+    return { dev: this.dev, ino: this.ino, headBytes: bytes, headSha256: this.headDigest.sha256 };
   }
 
   /** Whether every read handed out so far was acknowledged. */
@@ -192,7 +225,9 @@ export class FileTailer {
     this.pending = [];
     this.offset = 0;
     this.fingerprint = Buffer.alloc(0);
-    this.options.onCommit(0);
+    this.head = Buffer.alloc(0);
+    this.headDigest = undefined;
+    this.options.onCommit(0, this.identity(0));
   }
 
   /** Bytes [from, to) of the file (fewer at its end); `reuse`: into the scratch buffer, valid until the next read. */
