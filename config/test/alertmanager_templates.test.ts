@@ -83,6 +83,27 @@ describe('config/alertmanager/templates/whodunit.tmpl', () => {
     expect(left.queries[0]!.expr).toBe('{job=~".+"} |= "req-7f3a9c21"');
   });
 
+  it('leaves out the who, what and request lines of an alert that has none of their fields', async () => {
+    const burst: TemplateAlert = {
+      ...wipeAlert(),
+      labels: {
+        alertname: 'FailedLoginBurst',
+        severity: 'warning',
+        category: 'security',
+        type: 'failed_login_burst',
+      },
+      annotations: {
+        summary: '2 failed-login bursts in 5 minutes',
+        runbook_url: 'https://example.org/docs/runbooks/FailedLoginBurst.md',
+      },
+    };
+    const message = await render('whodunit.discord.message', [burst]);
+    expect(message).toContain('**FailedLoginBurst**: 2 failed-login bursts in 5 minutes');
+    expect(message).toContain('**When:** 2026-11-23 17:04:05 UTC');
+    expect(message).not.toMatch(/\*\*Who:|\*\*What:|\*\*Correlation id:|`-`/);
+    expect(message).toContain('[Runbook](https://example.org/docs/runbooks/FailedLoginBurst.md)');
+  });
+
   it("prefers the alert's own Grafana link, and leaves out a link too long to be whole", async () => {
     const own = wipeAlert();
     own.annotations.grafana_url = 'https://grafana.example.org/d/forensics?var-cid=req-7f3a9c21';
