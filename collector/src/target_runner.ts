@@ -1,10 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Arrival } from './arrival.js';
 import type { Limits } from './limits.js';
-import type { Entry } from './pipeline/entry.js';
+import type { Entry, FileRef } from './pipeline/entry.js';
 import type { Pipeline } from './pipeline/pipeline.js';
 import type { Clock } from './pipeline/stage.js';
-import type { Batch, Source } from './sources/source.js';
+import type { Batch, FilePosition, Source } from './sources/source.js';
 
 export interface TargetRunOptions {
   source: Source;
@@ -27,18 +27,21 @@ const noAck = () => undefined;
  * still flushes held entries whose wait is over; at the end of input,
  * everything held is flushed.
  *
- * A source batch's `positions` go with its processed batch (to the spool)
- * only when no stage can hold entries across batches.
+ * File positions (Batch.positions, spooled with the entries) are exact even
+ * when stages hold entries (multiline blocks, CRI partial lines, a delaying
+ * limit): each yielded batch says, per file, where reading must resume for
+ * nothing to be read twice or lost: the start of the oldest line a stage still
+ * holds, or else just past the last line read (see SpoolPositions).
  *
  * Known gap: an entry held by a stateful stage across batches is not covered
- * by its batch's ack.
+ * by its batch's ack (the positions file may be saved past it).
  */
 export async function* runTarget(options: TargetRunOptions): AsyncGenerator<Batch> {
   const { pipeline, limits, clock } = options;
   const interval = options.flushIntervalMs ?? 100;
   const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const iterator = options.source.batches()[Symbol.asyncIterator]();
-  const canHold = pipeline.canHold;
+  const resume = new SpoolPositions(pipeline);
 
   const admit = async (entries: Entry[]): Promise<Entry[]> => {
     const admitted: Entry[] = [];
@@ -57,7 +60,7 @@ export async function* runTarget(options: TargetRunOptions): AsyncGenerator<Batc
     const arrived = await pending.wait(interval);
     if (arrived === 'timeout' || arrived === 'abort') {
       const released = await admit(pipeline.flush(clock.now(), false));
-      if (released.length > 0) yield { entries: released, ack: noAck };
+      if (released.length > 0) yield resume.batch(released, noAck);
       continue;
     }
     const result = arrived.value;
@@ -68,11 +71,59 @@ export async function* runTarget(options: TargetRunOptions): AsyncGenerator<Batc
     out.push(...pipeline.flush(clock.now(), false));
     const admitted = await admit(out);
     const { ack, positions } = result.value;
-    // A position spooled past an entry a stage still holds would skip that entry after a crash.
-    if (admitted.length > 0)
-      yield canHold || !positions ? { entries: admitted, ack } : { entries: admitted, ack, positions };
+    if (positions) resume.read(positions);
+    if (admitted.length > 0) yield resume.batch(admitted, ack);
     else ack();
   }
   const rest = await admit(pipeline.flush(clock.now(), true));
-  if (rest.length > 0) yield { entries: rest, ack: noAck };
+  if (rest.length > 0) yield resume.batch(rest, noAck);
+}
+
+/**
+ * The positions a yielded batch carries to the spool. Per file (path, device,
+ * inode), the offset past the last line read, moved back to the start of the
+ * oldest line a stage still holds (exact for stages that keep their lines in
+ * order). A file is remembered from the batch that read it until a yielded
+ * batch carried its position with nothing of it held: files whose lines are
+ * held go with every batch, so the one that releases them moves the spooled
+ * position past them. Bounded by the number of files read. Relies on every
+ * entry of a batch with positions carrying its origin (the file source sets
+ * it): a held entry without one could not move a position back.
+ */
+class SpoolPositions {
+  readonly #pipeline: Pipeline;
+  readonly #files = new Map<string, FilePosition>();
+
+  constructor(pipeline: Pipeline) {
+    this.#pipeline = pipeline;
+  }
+
+  /** A source batch was read: its files are now read up to these offsets. */
+  read(positions: readonly FilePosition[]): void {
+    for (const position of positions) this.#files.set(fileKey(position), position);
+  }
+
+  /** A batch to yield, with the positions reading must resume at once it is spooled. */
+  batch(entries: Entry[], ack: () => void): Batch {
+    if (this.#files.size === 0) return { entries, ack };
+    const heldFrom = new Map<string, number>();
+    this.#pipeline.held((origin) => {
+      const key = fileKey(origin.file);
+      const start = heldFrom.get(key);
+      if (start === undefined || origin.start < start) heldFrom.set(key, origin.start);
+    });
+    const positions: FilePosition[] = [];
+    for (const [key, position] of this.#files) {
+      const start = heldFrom.get(key);
+      if (start === undefined) {
+        positions.push(position);
+        this.#files.delete(key);
+      } else positions.push(start < position.offset ? { ...position, offset: start } : position);
+    }
+    return { entries, ack, positions };
+  }
+}
+
+function fileKey(file: FileRef): string {
+  return `${file.dev}:${file.ino}:${file.path}`;
 }

@@ -19,6 +19,31 @@ export interface Entry {
    * keep their JSON types (numbers, booleans, objects) until a stage stringifies them.
    */
   extracted: Record<string, unknown>;
+  /**
+   * Where the line was read, for lines read from a file; internal: never
+   * printed, shipped or spooled. A stage that holds entries reports these
+   * (Stage.held) so the runner can say exactly where reading must resume.
+   */
+  origin?: LineOrigin | undefined;
+}
+
+/** The file a line was read from: the path it was read under, and which file (device, inode) that was. */
+export interface FileRef {
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** A line's place in its file: `start` is the offset of its first byte, `end` the offset just past its `\n`. */
+export interface LineOrigin {
+  readonly file: FileRef;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Whether two file references name the same file under the same path. */
+export function sameFile(a: FileRef, b: FileRef): boolean {
+  return a === b || (a.ino === b.ino && a.dev === b.dev && a.path === b.path);
 }
 
 /**
@@ -37,6 +62,7 @@ export function newEntry(
   labels: Record<string, string>,
   timestamp: bigint,
   structuredMetadata: Record<string, string> = {},
+  origin?: LineOrigin,
 ): Entry {
   return {
     timestamp,
@@ -44,6 +70,7 @@ export function newEntry(
     labels: copyRecord(labels),
     structuredMetadata,
     extracted: copyRecord<unknown>(labels),
+    origin,
   };
 }
 
@@ -55,5 +82,6 @@ export function cloneEntry(entry: Entry): Entry {
     labels: copyRecord(entry.labels),
     structuredMetadata: copyRecord(entry.structuredMetadata),
     extracted: structuredClone(entry.extracted),
+    origin: entry.origin,
   };
 }

@@ -5,7 +5,7 @@ import { parsePath, type Problem } from '../config/diagnostics.js';
 import { unknownKeys } from '../config/unknown_keys.js';
 import { gotSuffix, valueAt, zodProblems } from '../config/zod_problems.js';
 import { pipelineErrors } from './counters.js';
-import type { Entry } from './entry.js';
+import type { Entry, LineOrigin } from './entry.js';
 import {
   StageConfigError,
   type Clock,
@@ -56,11 +56,6 @@ export class Pipeline implements Stage {
     return this.#stages.length;
   }
 
-  /** Whether a stage may hold entries across batches (has flush(): multiline, cri, limit). */
-  get canHold(): boolean {
-    return this.#stages.some((s) => s.stage.flush !== undefined);
-  }
-
   process(entry: Entry): Entry | Entry[] | undefined {
     let current = entry;
     const stages = this.#stages;
@@ -95,6 +90,11 @@ export class Pipeline implements Stage {
       for (const entry of stage.flush(now, force)) this.#runFrom(i + 1, entry, out);
     }
     return out;
+  }
+
+  /** Where the lines any stage still holds were read (Stage.held). */
+  held(visit: (origin: LineOrigin) => void): void {
+    for (const { stage } of this.#stages) stage.held?.(visit);
   }
 
   #runFrom(index: number, entry: Entry, out: Entry[]): void {

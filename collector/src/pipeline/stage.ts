@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
-import type { Entry } from './entry.js';
+import type { Entry, LineOrigin } from './entry.js';
 import type { Logger } from '../log.js';
 
 /** Time source for stages; tests inject a fixed one. Nanoseconds since the epoch. */
@@ -42,6 +42,14 @@ export interface Stage {
    * input or shutdown). Only stateful stages implement it.
    */
   flush?(now: bigint, force: boolean): Entry[];
+  /**
+   * Tells `visit` where the lines it still holds were read: for each file, at
+   * least the origin of the oldest line held (reporting more is allowed; the
+   * smallest start counts). An entry made of several lines reports its first
+   * line. Every stage that implements flush() implements this too; entries
+   * without an origin (not read from a file) are skipped.
+   */
+  held?(visit: (origin: LineOrigin) => void): void;
 }
 
 export interface StageDefinition<S extends z.ZodType = z.ZodType> {

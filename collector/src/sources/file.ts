@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
-import { newEntry, type Entry } from '../pipeline/entry.js';
+import { newEntry, type Entry, type FileRef } from '../pipeline/entry.js';
 import { systemClock, type Clock } from '../pipeline/stage.js';
 import { fileMetrics, type FileMetrics } from './file_metrics.js';
 import { DirWatcher } from './dir_watcher.js';
@@ -309,10 +309,16 @@ class FileSource implements FileSourceHandle {
         const read = await this.readFrom(tracked, tailer, linesLeft, bytesLeft);
         if (!read) continue;
         let ts = this.clock.now();
-        for (const line of read.lines) {
+        // Each entry knows its line's place, so a stage holding it can say where to resume.
+        const file: FileRef = { path: tracked.path, dev: tailer.dev, ino: tailer.ino };
+        const { lines, ends } = read;
+        let start = read.start;
+        for (let n = 0; n < lines.length; n++) {
           ts = ts > tracked.lastTs ? ts : tracked.lastTs + 1n;
           tracked.lastTs = ts;
-          entries.push(newEntry(line, tracked.labels, ts));
+          const end = ends[n]!;
+          entries.push(newEntry(lines[n]!, tracked.labels, ts, {}, { file, start, end }));
+          start = end;
         }
         bytes += read.bytes;
         parts.push(read.part);

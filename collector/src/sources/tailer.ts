@@ -21,6 +21,10 @@ import { hashHead, headLimit, type FileIdentity } from './file_identity.js';
  */
 export interface TailRead {
   readonly lines: string[];
+  /** For each line, the file offset just past it (its `\n`); a line starts where the one before ends. */
+  readonly ends: number[];
+  /** Offset of the first line's first byte. */
+  readonly start: number;
   /** Bytes consumed, newlines included. */
   readonly bytes: number;
   /** Ack handle for exactly this read. */
@@ -161,16 +165,20 @@ export class FileTailer {
       last = buf.lastIndexOf(newline);
     }
     const lines: string[] = [];
+    const ends: number[] = [];
+    const from = this.offset;
     let start = 0;
     if (last < 0) {
       if (buf.length === 0 || (buf.length < this.options.maxLineBytes && !final)) return undefined;
       lines.push(buf.toString('utf8'));
       start = buf.length;
+      ends.push(from + start);
     } else {
       while (start <= last && lines.length < maxLines) {
         const nl = buf.indexOf(newline, start);
         lines.push(buf.toString('utf8', start, nl));
         start = nl + 1;
+        ends.push(from + start);
       }
     }
     this.fingerprint = Buffer.from(
@@ -186,7 +194,7 @@ export class FileTailer {
     this.averageLineBytes = start / lines.length;
     const part: TailPart = { tailer: this, generation: this.generation, end: this.offset, acked: false };
     this.pending.push(part);
-    return { lines, bytes: start, part };
+    return { lines, ends, start: from, bytes: start, part };
   }
 
   /** Marks a read as delivered; moves the committed offset over every acked read in order. */

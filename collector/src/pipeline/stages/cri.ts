@@ -121,6 +121,7 @@ export const cri = defineStage({
           partials.clear();
         } else if (held !== undefined) {
           entry.line = held.line + entry.line;
+          entry.origin = held.origin; // where the joined line starts
         }
         fit(entry);
         partials.set(key, entry);
@@ -128,6 +129,7 @@ export const cri = defineStage({
       }
       if (held !== undefined) {
         entry.line = held.line + entry.line;
+        entry.origin = held.origin;
         fit(entry);
         partials.delete(key);
       }
@@ -148,6 +150,9 @@ export const cri = defineStage({
         const held = [...partials.values()];
         partials.clear();
         return held;
+      },
+      held(visit) {
+        for (const entry of partials.values()) if (entry.origin) visit(entry.origin);
       },
     };
   },

@@ -107,6 +107,10 @@ export const limit = defineStage({
         while (n < held.length && bucket.allow(now)) n++;
         return held.splice(0, n);
       },
+      held(visit) {
+        // In order: per file, the first one reported is the oldest.
+        for (const entry of held) if (entry.origin) visit(entry.origin);
+      },
     };
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GoRegexpError } from '../../go/regexp.js';
 import { droppedLines } from '../counters.js';
+import type { LineOrigin } from '../entry.js';
 import { compileSelector, SelectorError } from '../logql_selector.js';
 import { defineStage, StageConfigError } from '../stage.js';
 
@@ -74,6 +75,7 @@ export const match = defineStage({
         return test(entry) ? keep.process(entry) : entry;
       },
       ...(keep.flush ? { flush: (now: bigint, force: boolean) => keep.flush?.(now, force) ?? [] } : {}),
+      ...(keep.held ? { held: (visit: (origin: LineOrigin) => void) => keep.held?.(visit) } : {}),
     };
   },
 });

@@ -25,7 +25,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../config/duration.js';
 import { compileGoRegexp } from '../../go/regexp.js';
-import type { Entry } from '../entry.js';
+import { sameFile, type Entry, type LineOrigin } from '../entry.js';
 import { defineStage, StageConfigError } from '../stage.js';
 import { streamKey } from '../stream_key.js';
 
@@ -44,6 +44,11 @@ interface Block {
   /** The last first line of the stream: the collapsed entry's timestamp, labels and extracted map. */
   start: Entry;
   lines: string[];
+  /**
+   * Where the held lines were read: the first held line of each file (one,
+   * unless the stream's labels leave files apart). Empty for lines not read from a file.
+   */
+  origins: LineOrigin[];
   /** Clock reading when the last line was added. */
   lastLineAt: bigint;
 }
@@ -82,8 +87,10 @@ export const multiline = defineStage({
         labels: Object.assign({}, start.labels),
         structuredMetadata: Object.assign({}, start.structuredMetadata),
         extracted: Object.assign({}, start.extracted),
+        origin: block.origins[0],
       });
       block.lines = [];
+      if (block.origins.length > 0) block.origins = [];
     };
 
     return {
@@ -94,7 +101,7 @@ export const multiline = defineStage({
         const out: Entry[] = [];
         if (block === undefined) {
           if (!isFirst) return entry;
-          block = { start: entry, lines: [], lastLineAt: 0n };
+          block = { start: entry, lines: [], origins: [], lastLineAt: 0n };
           if (streams.size >= MAX_STREAMS) {
             const [oldestKey, oldest] = streams.entries().next().value as [string, Block];
             release(oldest, out);
@@ -109,6 +116,9 @@ export const multiline = defineStage({
           block.start = entry;
         }
         block.lines.push(entry.line);
+        const origin = entry.origin;
+        if (origin !== undefined && !block.origins.some((o) => sameFile(o.file, origin.file)))
+          block.origins.push(origin);
         block.lastLineAt = ctx.clock.now();
         if (block.lines.length === maxLines) release(block, out);
         return out.length === 0 ? undefined : out.length === 1 ? out[0] : out;
@@ -119,6 +129,9 @@ export const multiline = defineStage({
           if (force || now - block.lastLineAt >= maxWait) release(block, out);
         }
         return out;
+      },
+      held(visit) {
+        for (const block of streams.values()) for (const origin of block.origins) visit(origin);
       },
     };
   },
