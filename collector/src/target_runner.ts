@@ -33,8 +33,11 @@ const noAck = () => undefined;
  * nothing to be read twice or lost: the start of the oldest line a stage still
  * holds, or else just past the last line read (see SpoolPositions).
  *
- * Known gap: an entry held by a stateful stage across batches is not covered
- * by its batch's ack (the positions file may be saved past it).
+ * A source batch some of whose lines a stage still holds is acknowledged only
+ * once they are out: its ack rides on the first yielded batch after their
+ * release (acks come back in order, so by then the lines are durable). Without
+ * this, the positions file could be saved past a held multiline block, and a
+ * kill -9 would lose it.
  */
 export async function* runTarget(options: TargetRunOptions): AsyncGenerator<Batch> {
   const { pipeline, limits, clock } = options;
@@ -60,7 +63,8 @@ export async function* runTarget(options: TargetRunOptions): AsyncGenerator<Batc
     const arrived = await pending.wait(interval);
     if (arrived === 'timeout' || arrived === 'abort') {
       const released = await admit(pipeline.flush(clock.now(), false));
-      if (released.length > 0) yield resume.batch(released, noAck);
+      const batch = resume.batch(released, noAck);
+      if (batch) yield batch;
       continue;
     }
     const result = arrived.value;
@@ -71,12 +75,16 @@ export async function* runTarget(options: TargetRunOptions): AsyncGenerator<Batc
     out.push(...pipeline.flush(clock.now(), false));
     const admitted = await admit(out);
     const { ack, positions } = result.value;
-    if (positions) resume.read(positions);
-    if (admitted.length > 0) yield resume.batch(admitted, ack);
+    if (positions) {
+      resume.read(positions, ack);
+      const batch = resume.batch(admitted, noAck);
+      if (batch) yield batch;
+    } else if (admitted.length > 0) yield resume.batch(admitted, ack) ?? { entries: admitted, ack };
     else ack();
   }
   const rest = await admit(pipeline.flush(clock.now(), true));
-  if (rest.length > 0) yield resume.batch(rest, noAck);
+  const batch = resume.batch(rest, noAck);
+  if (batch) yield batch;
 }
 
 /**
@@ -93,19 +101,28 @@ export async function* runTarget(options: TargetRunOptions): AsyncGenerator<Batc
 class SpoolPositions {
   readonly #pipeline: Pipeline;
   readonly #files = new Map<string, FilePosition>();
+  /** Acks of source batches read, oldest first, until none of their lines is held. */
+  readonly #unreleased: { ack: () => void; positions: readonly FilePosition[] }[] = [];
 
   constructor(pipeline: Pipeline) {
     this.#pipeline = pipeline;
   }
 
-  /** A source batch was read: its files are now read up to these offsets. */
-  read(positions: readonly FilePosition[]): void {
+  /** A source batch was read: its files are now read up to these offsets; `ack` once its lines are out. */
+  read(positions: readonly FilePosition[], ack: () => void): void {
     for (const position of positions) this.#files.set(fileKey(position), position);
+    this.#unreleased.push({ ack, positions });
   }
 
-  /** A batch to yield, with the positions reading must resume at once it is spooled. */
-  batch(entries: Entry[], ack: () => void): Batch {
-    if (this.#files.size === 0) return { entries, ack };
+  /**
+   * A batch to yield, with the positions reading must resume at once it is
+   * spooled, and whose ack also acknowledges the source batches whose lines
+   * have all left the stages. Undefined when there is nothing to yield.
+   */
+  batch(entries: Entry[], ack: () => void): Batch | undefined {
+    if (this.#files.size === 0 && this.#unreleased.length === 0) {
+      return entries.length > 0 ? { entries, ack } : undefined;
+    }
     const heldFrom = new Map<string, number>();
     this.#pipeline.held((origin) => {
       const key = fileKey(origin.file);
@@ -120,7 +137,13 @@ class SpoolPositions {
         this.#files.delete(key);
       } else positions.push(start < position.offset ? { ...position, offset: start } : position);
     }
-    return { entries, ack, positions };
+    const released: (() => void)[] = [];
+    while (this.#unreleased[0]?.positions.every((p) => (heldFrom.get(fileKey(p)) ?? Infinity) >= p.offset)) {
+      released.push(this.#unreleased.shift()!.ack);
+    }
+    if (entries.length === 0 && released.length === 0) return undefined;
+    const acks = released.length === 0 ? ack : () => [ack, ...released].forEach((a) => a());
+    return { entries, ack: acks, positions };
   }
 }
 

@@ -177,6 +177,52 @@ describe('spooled positions when stages hold lines', () => {
     ]);
   });
 
+  it('acknowledges a source batch only once a stage no longer holds any of its lines', async () => {
+    // The positions file moves on source acks: acked while "S1\nc" was held, it could be saved
+    // past the block, and a kill -9 would lose it.
+    const clock = fixedClock();
+    const metrics = new Registry();
+    const { pipeline } = compilePipeline([{ multiline: { firstline: '^S\\d' } }], 'pipeline_stages', {
+      jobName: 't',
+      logger: silentLogger,
+      metrics,
+      clock,
+    });
+    const { config } = loadConfigText('{}');
+    const events: string[] = [];
+    const reads = [fileLines('a.log', 0, ['S1', 'c']), fileLines('a.log', 5, ['S2'])];
+    const source: Source = {
+      kind: 'file',
+      async *batches() {
+        for (const [n, read] of reads.entries())
+          yield {
+            entries: read.entries,
+            positions: [read.position],
+            ack: () => events.push(`source ${n + 1} acked`),
+          };
+      },
+      stop: async () => undefined,
+    };
+    for await (const batch of runTarget({
+      source,
+      pipeline,
+      limits: createLimits(config!.limits_config, metrics, clock),
+      clock,
+    })) {
+      events.push(`spooled ${JSON.stringify(batch.entries.map((e) => e.line))}`);
+      batch.ack();
+    }
+    expect(events).toEqual([
+      // Source batch 1 ("S1", "c") is wholly held: nothing to spool, no ack.
+      // Batch 2 ("S2") releases S1's block: once it is spooled, batch 1 is done; S2 is held.
+      'spooled ["S1\\nc"]',
+      'source 1 acked',
+      // End of input releases S2, then batch 2 is done.
+      'spooled ["S2"]',
+      'source 2 acked',
+    ]);
+  });
+
   it('stops at the first of the partial lines a cri stage is joining', async () => {
     const cri = (flags: string, text: string) => `2024-01-01T00:00:00Z stdout ${flags} ${text}`;
     const first = fileLines('c.log', 0, [cri('F', 'whole'), cri('P', 'one ')]);

@@ -12,11 +12,11 @@ export interface Batch {
   /**
    * Where reading stands once these entries (and every earlier batch's) are
    * out: per file, the offset just past this batch's last line. Set by the file
-   * source, passed through by the target runner only when no pipeline stage
-   * can hold entries back, and spooled with the entries, so after a crash the
-   * agent resumes each file past what the spool already holds (not from the
-   * positions file, which is saved only every sync_period). Absent: nothing to
-   * record (other sources, or a batch whose entries a stage may still hold).
+   * source; the target runner moves it back to the start of the oldest line a
+   * stage still holds (multiline, CRI partials, a delaying limit). Spooled with
+   * the entries, so after a crash the agent resumes each file past what the
+   * spool already holds (not from the positions file, which is saved only
+   * every sync_period). Absent: nothing to record (other sources).
    */
   readonly positions?: readonly FilePosition[];
 }

@@ -15,10 +15,10 @@ import type { FilePosition } from './source.js';
  * A spooled position counts when it is of the file the saved offset belongs
  * to (the identity in the positions sidecar: that file may since have been
  * rotated away, and the file source finishes it from there), or else while its
- * path still names the same file (device and inode). The larger offset wins,
- * because the positions file may be ahead of the spool (batches whose entries
- * a multiline stage held carry no position), unless the saved offset is known
- * to be another file's. Returns how many moved.
+ * path still names the same file (device and inode). The larger offset wins
+ * (the positions file may be ahead of the spool: segments are deleted once
+ * every client acked them), unless the saved offset is known to be another
+ * file's. Returns how many moved.
  */
 export async function resumeFromSpool(
   positions: Positions,
