@@ -35,18 +35,22 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+// Recent timestamps: Loki (and its stand-in) refuses entries older than a week.
+const base = new Date(Date.now() - 60_000).toISOString().slice(0, -1);
+const at = (micros: number) => `${base}00${micros}Z`;
+
 const lines = [
   {
-    ts: '2026-11-20T11:00:00.000001Z',
+    ts: at(1),
     line: '{"level":"info","msg":"audit","action":"game.delete","resource_type":"game","resource_id":"g-9","user":{"id":"7","name":"alice"},"ip":"203.0.113.7","arguments":{"id":"g-9"},"result":"deleted","success":true,"duration_ms":4,"correlation_id":"req-a"}',
   },
   {
-    ts: '2026-11-20T11:00:00.000002Z',
+    ts: at(2),
     line: '{"method":"GET","path":"/search","query":"q=1\' UNION SELECT password FROM users--","ip":"198.51.100.9","user":"mallory","correlation_id":"req-b"}',
   },
-  { ts: '2026-11-20T11:00:00.000003Z', line: 'plain text that says "action": but is no JSON' },
+  { ts: at(3), line: 'plain text that says "action": but is no JSON' },
   {
-    ts: '2026-11-20T11:00:00.000004Z',
+    ts: at(4),
     line: '{"msg":"audit","action":"user.update","username":"bob","success":false,"correlation_id":"req-c"}',
   },
 ];
