@@ -37,7 +37,7 @@ try {
     await server.query(`select audit.enable($1::regclass)`, [table]);
     await server.query(`insert into ${table} select g, 'v' from generate_series(1, 200) g`);
   }
-  await server.query('create role collector login; grant whodunit_reader to collector');
+  await server.query('create role collector login; grant whodunit_reader, whodunit_writer to collector');
   const source = await createPostgresAuditSource({
     config: postgresAuditConfigSchema.parse({
       url: server.urlFor('postgres', 'collector'),

@@ -79,7 +79,7 @@ beforeAll(async () => {
   standInPort = (standIn.address() as { port: number }).port;
   pg = await startPostgres({ init: async (url) => void (await migrate(url)) });
   await createAuditedTable(pg);
-  await pg.query('create role collector login; grant whodunit_reader to collector');
+  await pg.query('create role collector login; grant whodunit_reader, whodunit_writer to collector');
   collectorUrl = pg.urlFor('postgres', 'collector');
 }, 60_000);
 

@@ -1,6 +1,6 @@
 /**
  * The postgres_audit source against a real PostgreSQL with the audit schema:
- * the collector connects as a plain whodunit_reader, alerts become entries,
+ * the collector connects as whodunit_reader and _writer (it runs audit.ingest()), alerts become entries,
  * rolled-back work gives none, and wipes made while it was not listening (its
  * backend killed, or the source stopped) are emitted once it is back, exactly once.
  */
@@ -35,7 +35,7 @@ beforeAll(async () => {
     create table public.invoices (id int primary key, customer text);
     select audit.enable_schema('public');
     create role collector login;
-    grant whodunit_reader to collector;
+    grant whodunit_reader, whodunit_writer to collector; -- writer: it runs audit.ingest()
   `);
   collectorUrl = server.urlFor('postgres', 'collector');
 }, 60_000);
@@ -209,6 +209,10 @@ describe('postgres_audit source', () => {
 
     const second = await open(new Registry());
     await asUser('carol', 'req-after-restart', 'truncate public.invoices');
+    setTimeout(
+      () => console.log('DEBUG', JSON.stringify(second.consumer.entries.map((e) => e.structuredMetadata))),
+      5000,
+    );
     await second.consumer.until(
       (e) =>
         byCorrelation('req-while-stopped')(e).length > 0 && byCorrelation('req-after-restart')(e).length > 0,
@@ -253,8 +257,10 @@ scrape_configs:
       output,
       dryRun: true,
     });
-    // LISTEN is on once the source's session has gone on to read the database time (its next query).
-    const listening = `select 1 from pg_stat_activity where usename = 'collector' and query like '%to_json(pg_catalog.now())%'`;
+    // LISTEN is on once the source's session has gone on to its next queries (the database time,
+    // then audit.ingest() in a loop).
+    const listening = `select 1 from pg_stat_activity where usename = 'collector'
+                         and (query like '%to_json(pg_catalog.now())%' or query like '%audit.ingest(%')`;
     while ((await server.query(listening)).rowCount === 0);
     await server.query(`insert into public.orders select g, 'w' from generate_series(3000, 3149) g`);
     await asUser('oscar', 'req-agent', 'delete from public.orders where id >= 3000');

@@ -43,6 +43,9 @@ whodunit_initdb() (
   done
   script+="select count(*) from audit.maintain();"$'\n'
   "${psql[@]}" -tA -f - <<<"$script" >/dev/null
+  # The capture slot is created in a transaction of its own (PostgreSQL requires it); the server
+  # must run with wal_level=logical (the compose service passes -c wal_level=logical).
+  "${psql[@]}" -tA -c 'select audit.start_capture()' >/dev/null
   echo "whodunit initdb: audit schema ready"
 )
 

@@ -77,8 +77,30 @@ async function applyOne(client: pg.Client, migration: Migration): Promise<void> 
 }
 
 /**
+ * Creates the capture slot if it is missing (audit.start_capture(), in a transaction of its own,
+ * as slot creation needs). Migrations stay applied when it fails: the error says what to change.
+ */
+async function startCapture(client: pg.Client): Promise<void> {
+  const exists = await client.query<{ fn: string | null }>(
+    "select to_regprocedure('audit.start_capture()')::text as fn",
+  );
+  if (exists.rows[0]?.fn == null) return; // a migrations folder from before 011
+  try {
+    await client.query('select audit.start_capture()');
+  } catch (error) {
+    const { message, hint } = error as { message: string; hint?: string };
+    throw new MigrationError(
+      'WHODUNIT_CAPTURE_UNAVAILABLE',
+      `the migrations are applied, but the audit capture cannot start: ${message}${hint ? ` (${hint})` : ''}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Applies the migrations missing from the database, each in its own transaction, records them in
- * audit.schema_migrations, then runs audit.maintain() (partitions). A second run is a no-op.
+ * audit.schema_migrations, then runs audit.maintain() (partitions) and audit.start_capture() (the
+ * capture slot). A second run is a no-op.
  */
 export async function migrate(url: string, options: MigrateOptions = {}): Promise<MigrateResult> {
   const dir = options.dir ?? migrationsDir;
@@ -94,7 +116,10 @@ export async function migrate(url: string, options: MigrateOptions = {}): Promis
       await applyOne(client, migration);
       options.log?.(`applied ${migration.filename}`);
     }
-    if (migrations.length > 0) await client.query('select audit.maintain()');
+    if (migrations.length > 0) {
+      await client.query('select audit.maintain()');
+      await startCapture(client);
+    }
     return { applied: pending.map((m) => m.filename) };
   } finally {
     await client.end();

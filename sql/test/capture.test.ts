@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { startPostgres, type PostgresServer } from '@whodunit/testkit';
 import { migrate } from '@whodunit/sql';
-import { connect, listenForAlerts } from './support.js';
+import { connect, ingest, listenForAlerts } from './support.js';
 
 let server: PostgresServer;
 let db: pg.Client;
@@ -19,7 +19,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const rows = async (sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows;
+// Reads the trail as an operator would with the collector running: after audit.ingest().
+const rows = async (sql: string, params: unknown[] = []) => {
+  await ingest(db);
+  return (await db.query(sql, params)).rows;
+};
 const changesOf = (table: string) =>
   rows(
     `select operation, record_pk, old_values, new_values, changed_columns from audit.row_changes where table_name = $1 order by id`,
@@ -196,8 +200,9 @@ describe('row capture', () => {
                       select audit.enable('items');
                       insert into items select g, 0 from generate_series(1, 5) g;
                       update items set n = 1 where id <= 2;
-                      update items set n = 2 where id <= 3;
-                      select pg_notify('whodunit_alert', '{"kind":"done"}');`);
+                      update items set n = 2 where id <= 3;`);
+      await ingest(db); // sends the alerts of what it ingests, at its COMMIT
+      await db.query(`select pg_notify('whodunit_alert', '{"kind":"done"}')`);
       await listener.until('done');
       expect(listener.alerts.map((a) => [a.kind, a.table, a.rows])).toEqual([
         ['mass_update', 'public.items', 3],

@@ -29,10 +29,16 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** Reads the trail as it is once the collector has ingested what committed. */
+async function read(sql: string) {
+  await server.query('select audit.ingest()');
+  return server.query(sql);
+}
+
 /** The context recorded for the last statement on notes. */
 async function lastContext() {
   const rows =
-    await server.query(`select app_user_id, app_username, correlation_id, client_ip, user_agent, request, db_user,
+    await read(`select app_user_id, app_username, correlation_id, client_ip, user_agent, request, db_user,
                                           application_name, client_addr, backend_pid, statement, rows
                                    from audit.statements where table_name = 'notes' order by id desc limit 1`);
   return rows.rows[0];
@@ -133,8 +139,7 @@ describe('audit.set_context', () => {
     await client.query(
       `insert into notes (body) select 'bulk' || g from generate_series(1, 50) g ${padding}`,
     );
-    const rows =
-      await server.query(`select s.id, s.rows, length(s.statement) as len, count(c.id)::int as changed
+    const rows = await read(`select s.id, s.rows, length(s.statement) as len, count(c.id)::int as changed
                                      from audit.statements s join audit.changed_rows c on c.statement_id = s.id
                                      where s.table_name = 'notes' and s.statement like '%bulk%'
                                      group by s.id, s.rows, s.statement`);
@@ -149,7 +154,7 @@ describe('audit.set_context', () => {
     await client.query('rollback to savepoint s1');
     await client.query(`insert into notes (body) values ('after savepoint')`);
     await client.query('commit');
-    const rows = await server.query(
+    const rows = await read(
       `select operation, app_username from audit.statements where correlation_id = 'req-sp'`,
     );
     expect(rows.rows).toEqual([{ operation: 'INSERT', app_username: 'mallory' }]);

@@ -137,6 +137,7 @@ describe('docker/initdb.sh', () => {
       'fresh',
       `create table t (id int primary key); select audit.enable('t'); insert into t values (1); delete from t`,
     );
+    await queryDb('fresh', 'select audit.ingest()');
     expect(await queryDb('fresh', 'select operation from audit.row_changes order by id')).toEqual([
       { operation: 'INSERT' },
       { operation: 'DELETE' },

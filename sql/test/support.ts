@@ -16,7 +16,10 @@ export async function connect(url: string, applicationName = 'whodunit-test'): P
   return client;
 }
 
-/** What an app does per request: BEGIN, set the audit context, work, COMMIT (or ROLLBACK). */
+/**
+ * What an app does per request: BEGIN, set the audit context, work, COMMIT (or ROLLBACK); then what
+ * the collector does continuously: audit.ingest(), which turns the committed capture into audit rows.
+ */
 export async function asUser(
   client: pg.ClientBase,
   context: Context,
@@ -39,6 +42,13 @@ export async function asUser(
     throw error;
   }
   await client.query(end);
+  await ingest(client);
+}
+
+/** The collector's part: committed capture messages become audit rows (and NOTIFYs). */
+export async function ingest(client: pg.ClientBase): Promise<number> {
+  const result = await client.query<{ rows: string }>('select audit.ingest() as rows');
+  return Number(result.rows[0]?.rows);
 }
 
 /** Collects whodunit_alert notifications; `until(kind)` resolves when one of that kind arrived. */

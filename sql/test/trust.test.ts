@@ -46,6 +46,7 @@ describe('privileges', () => {
 
   it('still audits what an unprivileged role changes, with its login name', async () => {
     await as('stranger', (c) => c.query(`insert into notes values (1, 'from a stranger')`));
+    await db.query('select audit.ingest()');
     expect((await db.query(`select db_user from audit.row_changes where table_name = 'notes'`)).rows).toEqual(
       [{ db_user: 'stranger' }],
     );
@@ -112,9 +113,11 @@ describe('sealing', () => {
     await db.query('select audit.seal()');
     const open = await connect(server.url);
     try {
+      // Application events are written inside the app's own transaction (row changes are written
+      // by audit.ingest(), after their transaction committed).
       await open.query('begin');
-      await open.query(`insert into notes values (2, 'slow transaction')`);
-      const rowId = (await open.query(`select max(id) as id from audit.row_changes`)).rows[0].id;
+      await open.query(`insert into audit.events (action) values ('slow.transaction')`);
+      const rowId = (await open.query(`select max(id) as id from audit.events`)).rows[0].id;
       await db.query('select audit.seal()');
       await db.query('select audit.seal()');
       const covered = await db.query(`select coalesce(max(to_id), 0) >= $1 as sealed from audit.seals`, [

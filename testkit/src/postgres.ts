@@ -114,7 +114,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     port,
     unix_socket_directories: dataDir,
     max_connections: 100,
-    ...(options.durable ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
+    // The audit trail is captured from the WAL (sql/migrations/011): logical decoding must be on,
+    // and commits must reach the WAL at once (synchronous_commit) so that audit.ingest() sees a
+    // transaction as soon as it has committed. fsync off keeps that cheap.
+    wal_level: 'logical',
+    max_replication_slots: 20,
+    ...(options.durable ? {} : { fsync: 'off', full_page_writes: 'off' }),
     ...options.settings,
   };
   const args = ['-D', pgdata, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { newPostgresClient } from '../postgres_client.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { labelSet, optionalDuration, secretUrl } from '../config/fields.js';
+import { duration, labelSet, optionalDuration, secretUrl } from '../config/fields.js';
 import type { Logger } from '../log.js';
 import { newEntry, type Entry } from '../pipeline/entry.js';
 import { systemClock, type Clock } from '../pipeline/stage.js';
@@ -11,14 +11,9 @@ import { Secret } from '../secret.js';
 import { AlertPoster, alertmanagerTargetSchema } from '../sinks/alertmanager.js';
 import { EntryQueue } from './entry_queue.js';
 import { cursorKey, type Positions } from './positions.js';
-import {
-  alertEntry,
-  alertFromDdlDrop,
-  alertFromMassDelete,
-  alertKey,
-  parseAlert,
-  type AuditAlert,
-} from './postgres_audit_decode.js';
+import { catchUpAlerts } from './postgres_audit_catch_up.js';
+import { alertEntry, alertKey, parseAlert, type AuditAlert } from './postgres_audit_decode.js';
+import { startIngestLoop, type IngestLoop } from './postgres_ingest.js';
 import { registeredMetric } from './registered_metric.js';
 import type { Source } from './source.js';
 
@@ -43,11 +38,17 @@ import type { Source } from './source.js';
  * SQL API (a `whodunit_reader` role is enough) for the wipes it missed:
  * `audit.mass_deletes(since)` (mass DELETEs and TRUNCATEs, at the audit trail's
  * alert threshold) and the DROP rows of `audit.ddl_changes`, since the newest alert
- * it has handed over minus an hour (the recorded time is the transaction's START,
+ * it has handed over minus an hour (the recorded time is the statement's START,
  * and a transaction may commit long after it started). Alerts seen both ways are
  * emitted once: the last 10,000 `statement_id`/`ddl_change_id` are remembered (the
  * newest 1,000 are also kept in the positions file). Not caught up: mass UPDATEs
  * and audit_disabled (the SQL API has no reader function for them).
+ *
+ * The audit trail's capture becomes audit rows (and those notifications) only when
+ * `audit.ingest()` runs: with `ingest` on (the default; needs whodunit_writer), this
+ * source runs it every `ingest_interval` and at once on `whodunit_ingest`
+ * (postgres_ingest.ts). Run one collector with `ingest` per database; more are safe,
+ * they take turns.
  *
  * Position: `cursor-postgres_audit-<job>` in the positions file holds the newest
  * alert time acknowledged downstream and the recent ids, so a restarted collector
@@ -62,6 +63,10 @@ export const postgresAuditConfigSchema = z
     channel: z.string().min(1).max(63).default('whodunit_alert'),
     labels: labelSet().default({}),
     catch_up: z.boolean().default(true),
+    /** Run `audit.ingest()`, which turns the capture into audit rows and alerts. Needs whodunit_writer. */
+    ingest: z.boolean().default(true),
+    /** How often to run it when no `whodunit_ingest` notification comes first. */
+    ingest_interval: duration('250ms'),
     /**
      * Run `audit.seal()` this often and ship each new seal (its hash) as a
      * `stream="db_seal"` entry, so a rewrite of the whole chain inside the
@@ -104,7 +109,6 @@ export interface PostgresAuditSource extends Source {
 const CATCH_UP_OVERLAP_MS = 60 * 60 * 1000;
 const REMEMBERED_IDS = 10_000;
 const PERSISTED_IDS = 1_000;
-const CATCH_UP_LIMIT = 10_000;
 
 interface Cursor {
   /** Newest alert time acknowledged downstream (ISO 8601), or the first LISTEN's time. */
@@ -219,7 +223,9 @@ export async function createPostgresAuditSource(
       conn.on('error', (err) => resolve(err));
       conn.on('end', () => resolve(undefined));
     });
+    let ingest: IngestLoop | undefined;
     conn.on('notification', (message) => {
+      if (message.channel === INGEST_CHANNEL) ingest?.wake();
       if (message.channel !== config.channel) return;
       const alert = parseAlert(message.payload);
       if (alert === undefined)
@@ -230,6 +236,7 @@ export async function createPostgresAuditSource(
     try {
       await conn.connect();
       await conn.query(`listen ${conn.escapeIdentifier(config.channel)}`);
+      if (config.ingest) await conn.query(`listen ${INGEST_CHANNEL}`);
       const { rows } = await conn.query<{ now: string }>(
         `select pg_catalog.to_json(pg_catalog.now()) #>> '{}' as now`,
       );
@@ -252,6 +259,14 @@ export async function createPostgresAuditSource(
     listenedBefore = true;
     connectedGauge.set(metricLabels, 1);
     listeningNow?.();
+    if (config.ingest) {
+      ingest = startIngestLoop(conn, {
+        intervalMs: config.ingest_interval,
+        jobName: options.jobName,
+        logger,
+        metrics: options.metrics,
+      });
+    }
     const timers = [
       ...(config.seal_interval ? [setInterval(() => void seal(conn), config.seal_interval)] : []),
       ...(config.maintain_interval
@@ -260,6 +275,7 @@ export async function createPostgresAuditSource(
     ];
     const err = await broken;
     for (const timer of timers) clearInterval(timer);
+    await ingest?.stop();
     connectedGauge.set(metricLabels, 0);
     listeningPromise = new Promise<void>((resolve) => (listeningNow = resolve));
     if (!stopped) logger.warn('lost the connection to PostgreSQL', { error: err?.message });
@@ -286,30 +302,7 @@ export async function createPostgresAuditSource(
 
   const catchUp = async (conn: pg.Client, since: string): Promise<void> => {
     const from = new Date(Date.parse(since) - CATCH_UP_OVERLAP_MS).toISOString();
-    let count = 0;
-    const deletes = await conn.query<Record<string, unknown>>(
-      `select d.*, pg_catalog.to_json(d.occurred_at) #>> '{}' as time
-         from audit.mass_deletes($1::timestamptz, null) d
-        order by d.occurred_at, d.statement_id limit ${CATCH_UP_LIMIT}`,
-      [from],
-    );
-    for (const row of deletes.rows) if (emit(alertFromMassDelete(row))) count++;
-    try {
-      const drops = await conn.query<Record<string, unknown>>(
-        `select c.id, c.command_tag, c.object_identity, c.app_user_id, c.app_username, c.correlation_id,
-                c.client_ip, c.db_user, c.application_name, c.tx_id,
-                pg_catalog.to_json(c.occurred_at) #>> '{}' as time
-           from audit.ddl_changes c
-          where c.occurred_at >= $1::timestamptz and c.command_tag like 'DROP%' and c.object_type = 'table'
-          order by c.id limit ${CATCH_UP_LIMIT}`,
-        [from],
-      );
-      for (const row of drops.rows) if (emit(alertFromDdlDrop(row))) count++;
-    } catch (err) {
-      // Not granted audit.ddl_changes: mass deletes are still caught up.
-      if ((err as { code?: string }).code !== '42501') throw err;
-      logger.warn('cannot read audit.ddl_changes, missed DROP alerts are not caught up', {});
-    }
+    const count = await catchUpAlerts(conn, from, emit, logger);
     if (count > 0) {
       caughtUp.inc(metricLabels, count);
       logger.info('caught up on alerts missed while not listening', { count, since: from });
@@ -365,6 +358,8 @@ export async function createPostgresAuditSource(
 }
 
 const SEAL_STREAM = 'db_seal';
+/** Notified by the audit triggers when something worth an alert may wait to be ingested. */
+const INGEST_CHANNEL = 'whodunit_ingest';
 
 /** A seal as an entry: the seal row as JSON, its id and hash as structured metadata. */
 function sealEntry(
