@@ -42,13 +42,6 @@ begin
 end $$;
 comment on function audit.split_rows(text, bigint, oid) is 'Internal: the record texts of a capture message (rows joined by \x1e), also when a value contains \x1e itself.';
 
--- A captured row as JSON, with its sensitive columns hashed.
-create function audit.row_json(row_text text, shape oid, sensitive text[], salt text) returns jsonb
-language sql stable parallel safe as $$
-  select audit.mask(pg_catalog.to_jsonb(pg_catalog.record_in(row_text::cstring, shape, -1)), sensitive, salt)
-$$;
-comment on function audit.row_json(text, oid, text[], text) is 'Internal: one captured row (record text of its shape) as JSON, sensitive columns hashed.';
-
 -- The WAL gives a writer's 32-bit xid; its epoch is the current one, or the one before when the
 -- 32-bit counter wrapped since.
 create function audit.full_xid(xid bigint, now_xid8 bigint) returns bigint
@@ -114,19 +107,20 @@ begin
   --    (NUL-terminated), the length (4 bytes), the content. Everything committed before v_flushed
   --    is in what the peek returns, unless max_changes cut it short.
   v_flushed := pg_catalog.pg_current_wal_flush_lsn();
+  -- (Window functions, not joins: the planner cannot estimate the peek's rows, and a nested loop
+  -- over them was quadratic.)
   with changes as (
-    select c.lsn, c.xid::text::bigint as xid, c.data, c.n
+    select c.lsn, c.xid::text::bigint as xid, c.data, c.n,
+           max(c.lsn) filter (where pg_catalog.get_byte(c.data, 0) = 67) over (partition by c.xid::text::bigint) as end_lsn
     from pg_catalog.pg_logical_slot_peek_binary_changes(v_state.slot_name, null, max_changes,
       'proto_version', '1', 'publication_names', 'whodunit_capture', 'messages', 'true') with ordinality as c(lsn, xid, data, n)
-  ), transactions as (
-    -- A transaction already ingested (the slot may restart at the end of the last one) is skipped.
-    select c.xid from changes c
-    where pg_catalog.get_byte(c.data, 0) = 67 and (v_state.ingested_lsn is null or c.lsn > v_state.ingested_lsn)
   ), ours as (
+    -- A transaction already ingested (the slot may restart at the end of the last one) is skipped.
     select k.n, k.xid, k.data, position('\x00'::bytea in substring(k.data from 11)) as prefix_len
-    from changes k join transactions t on t.xid = k.xid
+    from changes k
     where pg_catalog.get_byte(k.data, 0) = 77 and pg_catalog.get_byte(k.data, 1) = 1
       and substring(k.data from 11 for 9) = '\x77686f64756e69742e'::bytea -- 'whodunit.'
+      and (v_state.ingested_lsn is null or k.end_lsn > v_state.ingested_lsn)
   ), kept as (
     insert into whodunit_messages (n, xid, kind, body)
     select o.n, o.xid, pg_catalog.convert_from(substring(o.data from 11 for o.prefix_len - 1), 'UTF8'),
@@ -146,11 +140,18 @@ begin
     --    latest context message before the statement.
     insert into whodunit_statements (n, xid, op, meta, session, context, row_count, rows)
     select m.n, m.xid, pg_catalog.upper(substring(m.kind from 10)), x.meta, x.session,
-           (select pg_catalog.convert_from(c.body, 'UTF8')::jsonb from whodunit_messages c
-            where c.xid = m.xid and c.n < m.n and c.kind = 'whodunit.context' order by c.n desc limit 1),
-           (x.session ->> 5)::bigint, x.rows
-    from whodunit_messages m
-    cross join lateral (select pg_catalog.convert_from(substring(m.body for 8), 'UTF8')::integer as len) as l
+           pg_catalog.convert_from(c.body, 'UTF8')::jsonb, (x.session ->> 5)::bigint, x.rows
+    from (
+      -- One pass, not a look-up per statement: the newest context message so far in each transaction.
+      select w.*, max(w.n) filter (where w.kind = 'whodunit.context') over (partition by w.xid order by w.n) as context_n
+      from whodunit_messages w
+    ) as m
+    left join whodunit_messages c on c.n = m.context_n
+    -- (Guarded: only statement messages start with the meta length, whatever order the planner picks.)
+    cross join lateral (
+      select case when m.kind like 'whodunit.%' and m.kind not in ('whodunit.context', 'whodunit.ddl')
+                  then pg_catalog.convert_from(substring(m.body for 8), 'UTF8')::integer end as len
+    ) as l
     cross join lateral (select substring(m.body from 9 + l.len) as rest) as r
     cross join lateral (select position('\x1f'::bytea in r.rest) as sep) as p
     cross join lateral (
@@ -161,51 +162,59 @@ begin
     where m.kind in ('whodunit.insert', 'whodunit.update', 'whodunit.delete', 'whodunit.truncate');
 
     -- 3. Rows, read back with the table's shape as JSON, sensitive columns hashed. An UPDATE keeps
-    --    only the changed columns, and a row whose values did not change is dropped.
+    --    only the changed columns, and a row whose values did not change is dropped. Each row is
+    --    read once (MATERIALIZED: inlined, the old row was read again for every column compared).
     select s.hash_salt, s.mass_change_rows into v_salt, v_mass from audit.settings s;
-    insert into whodunit_rows (n, ord, record_pk, old_values, new_values, changed_columns)
-    select r.n, r.ord, r.j - r.nonkey, case when r.op = 'DELETE' then r.j end, case when r.op = 'INSERT' then r.j end, null
-    from (
-      select s.n, s.op, x.ord, m.nonkey, audit.row_json(x.r, m.shape, m.sensitive, v_salt) as j
+    with split as materialized (
+      select s.n, s.op, s.row_count, m.shape, m.nonkey, m.sensitive,
+             audit.split_rows(s.rows, case when s.op = 'UPDATE' then 2 * s.row_count else s.row_count end, m.shape) as parts
       from whodunit_statements s
       cross join lateral (
         select (s.meta ->> 'shape')::oid as shape,
                array(select pg_catalog.jsonb_array_elements_text(s.meta -> 'nonkey')) as nonkey,
                array(select pg_catalog.jsonb_array_elements_text(s.meta -> 'sensitive')) as sensitive
       ) as m
-      cross join lateral pg_catalog.unnest(audit.split_rows(s.rows, s.row_count, m.shape)) with ordinality as x(r, ord)
-      where s.op in ('INSERT', 'DELETE')
-    ) as r;
-
+      where s.op in ('INSERT', 'UPDATE', 'DELETE')
+    ), read_back as materialized (
+      -- An UPDATE's message holds its old rows, then its new rows: two halves, zipped by unnest.
+      -- (Never parts[i]: subscripting an array of texts walks it from the start, so a 100,000-row
+      -- statement took minutes.)
+      select p.n, p.op, x.ord, p.nonkey, p.sensitive,
+             case when p.op <> 'INSERT' then pg_catalog.to_jsonb(pg_catalog.record_in(x.first::cstring, p.shape, -1)) end as oj,
+             case p.op when 'INSERT' then pg_catalog.to_jsonb(pg_catalog.record_in(x.first::cstring, p.shape, -1))
+                       when 'UPDATE' then pg_catalog.to_jsonb(pg_catalog.record_in(x.second::cstring, p.shape, -1))
+             end as nj
+      from split p
+      cross join lateral unnest(
+        case when p.op = 'UPDATE' then p.parts[1:p.row_count] else p.parts end,
+        case when p.op = 'UPDATE' then p.parts[p.row_count + 1:] end
+      ) with ordinality as x(first, second, ord)
+    ), masked as materialized (
+      select r.n, r.op, r.ord, r.nonkey,
+             case when pg_catalog.cardinality(r.sensitive) > 0 then audit.mask(r.oj, r.sensitive, v_salt) else r.oj end as oj,
+             case when pg_catalog.cardinality(r.sensitive) > 0 then audit.mask(r.nj, r.sensitive, v_salt) else r.nj end as nj
+      from read_back r
+    )
     insert into whodunit_rows (n, ord, record_pk, old_values, new_values, changed_columns)
-    select p.n, p.ord, p.oj - p.nonkey, d.old_values, d.new_values, d.cols
-    from (
-      select s.n, i.ord, m.nonkey,
-             audit.row_json(a.rows[i.ord], m.shape, m.sensitive, v_salt) as oj,
-             audit.row_json(a.rows[s.row_count + i.ord], m.shape, m.sensitive, v_salt) as nj
-      from whodunit_statements s
-      cross join lateral (
-        select (s.meta ->> 'shape')::oid as shape,
-               array(select pg_catalog.jsonb_array_elements_text(s.meta -> 'nonkey')) as nonkey,
-               array(select pg_catalog.jsonb_array_elements_text(s.meta -> 'sensitive')) as sensitive
-      ) as m
-      -- An UPDATE's message holds its old rows, then its new rows.
-      cross join lateral (select audit.split_rows(s.rows, 2 * s.row_count, m.shape) as rows) as a
-      cross join lateral pg_catalog.generate_series(1::bigint, s.row_count) as i(ord)
-      where s.op = 'UPDATE'
-    ) as p
+    select q.n, q.ord, coalesce(q.oj, q.nj) - q.nonkey, q.oj, q.nj, null
+    from masked q where q.op <> 'UPDATE'
+    union all
+    select q.n, q.ord, q.oj - q.nonkey, d.old_values, d.new_values, d.cols
+    from masked q
     cross join lateral (
       select pg_catalog.array_agg(e.key order by e.key) as cols,
-             pg_catalog.jsonb_object_agg(e.key, p.oj -> e.key) as old_values,
+             pg_catalog.jsonb_object_agg(e.key, q.oj -> e.key) as old_values,
              pg_catalog.jsonb_object_agg(e.key, e.value) as new_values
-      from pg_catalog.jsonb_each(p.nj) as e
-      where e.value is distinct from p.oj -> e.key
+      from pg_catalog.jsonb_each(q.nj) as e
+      where e.value is distinct from q.oj -> e.key
     ) as d
-    where d.cols is not null;
+    where q.op = 'UPDATE' and d.cols is not null;
 
     -- A statement counts the rows it really changed (an UPDATE's unchanged rows are gone).
-    update whodunit_statements s set row_count = (select count(*) from whodunit_rows r where r.n = s.n)
-    where s.op = 'UPDATE';
+    update whodunit_statements s set row_count = coalesce(c.changed, 0)
+    from whodunit_statements u
+    left join (select r.n, count(*) as changed from whodunit_rows r group by r.n) as c on c.n = u.n
+    where u.n = s.n and s.op = 'UPDATE';
 
     -- 4. Ids, in the order things happened: a statement, then its rows (a one-row statement holds
     --    its row itself; a TRUNCATE has one marker row), DDL where it came. Taken after this
@@ -224,7 +233,7 @@ begin
       order by 1, 2
     ) as q;
 
-    with v as (
+    with v as materialized ( -- not inlined: each (v.s).field would rebuild the row
       select row(i.id, (s.session ->> 0)::timestamptz, audit.full_xid(s.xid, v_xid8), s.meta ->> 'schema', s.meta ->> 'table',
                s.op, s.row_count, nullif(s.context ->> 0, ''), nullif(s.context ->> 1, ''), nullif(s.context ->> 2, ''),
                (nullif(s.context ->> 3, ''))::inet, nullif(s.context ->> 4, ''), nullif(s.context ->> 5, ''),
