@@ -1,6 +1,7 @@
 // npm run bench:forensics [-- --rows 1000000 --calls 200]
-// Fills the trail with about --rows row changes made through the real triggers (requests of many
-// users: inserts, one-row updates, and now and then a 200-row delete), then measures the p95
+// Fills the trail with about --rows row changes made through the real capture and audit.ingest()
+// (requests of many users: inserts, one-row updates, and now and then a 200-row delete), then
+// measures the p95
 // latency of each forensic function over --calls random calls. The answer size stays the same
 // whatever --rows is (users scale with the data), so growth from 1M to 10M rows shows whether a
 // question is an index probe or a scan.
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
         Math.min(first + chunk - 1, transactions),
         users,
       ]);
+      // What the collector does continuously: the captured requests become audit rows.
+      while (Number((await client.query<{ n: string }>('select audit.ingest(50000) as n')).rows[0]!.n) > 0);
     }
     await client.query('analyze');
     const fillSeconds = (performance.now() - fillStart) / 1000;

@@ -15,6 +15,11 @@ import { registeredMetric } from './registered_metric.js';
  *     finds something or reaches `intervalMs`: under `synchronous_commit = off` the
  *     notification can arrive before the WAL holding the wipe is flushed, and
  *     logical decoding reads only flushed WAL.
+ * Between polls it waits at least four times as long as the last call took: a call
+ * decodes from the slot's restart point, which PostgreSQL 15 moves only every 15 s
+ * under load (16+ moves it at each call, see sql/migrations/012), so back-to-back
+ * calls would decode the same WAL again and again. This keeps ingest to about a fifth
+ * of a core at most; wake-ups are never delayed by it.
  * A role without EXECUTE on audit.ingest (a plain whodunit_reader) is told once;
  * the source then only listens, and something else must ingest.
  */
@@ -110,7 +115,9 @@ export function startIngestLoop(conn: pg.Client, options: IngestLoopOptions): In
     let retryMs = 0;
     while (!stopped) {
       woken = false;
+      const started = Date.now();
       const written = await ingestOnce();
+      const tookMs = Date.now() - started;
       if (written === undefined) return;
       if (stopped) return;
       if (woken) continue; // a wake-up came in while this call ran
@@ -122,7 +129,7 @@ export function startIngestLoop(conn: pg.Client, options: IngestLoopOptions): In
         continue;
       }
       retryMs = 0;
-      await wait(options.intervalMs);
+      await wait(Math.max(options.intervalMs, 4 * tookMs));
       if (woken) retryMs = FIRST_RETRY_MS;
     }
   };
