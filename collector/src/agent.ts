@@ -1,24 +1,23 @@
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
-import { startApiServer, type ApiServer } from './api/server.js';
+import type { ApiServer } from './api/server.js';
 import type { Config, ScrapeTarget } from './agent_targets.js';
 import { fileTargets, stdinLabels } from './agent_targets.js';
 import { createLimits } from './limits.js';
 import type { Logger } from './log.js';
 import { compilePipeline } from './pipeline/pipeline.js';
 import { systemClock, type Clock } from './pipeline/stage.js';
-import { printEntries } from './sinks/dry_run.js';
-import { startShipping, type Shipping } from './sinks/loki/shipping.js';
-import { createFileSource, type FileSourceHandle } from './sources/file.js';
-import { createLokiPushSource } from './sources/loki_push.js';
-import { createPostgresAuditSource } from './sources/postgres_audit.js';
+import type { Shipping } from './sinks/loki/shipping.js';
+import type { FileSourceHandle } from './sources/file.js';
 import { Positions } from './sources/positions.js';
 import { resumeFromSpool } from './sources/spooled_positions.js';
-import type { Source } from './sources/source.js';
-import { createStdinSource, type StdinFormat } from './sources/stdin.js';
-import { createSyslogSource } from './sources/syslog.js';
+import type { Batch, Source } from './sources/source.js';
+import type { StdinFormat } from './sources/stdin.js';
 import { runTarget } from './target_runner.js';
+
+// Sources, sinks and the HTTP server are imported when the config uses them: each costs
+// resident memory for as long as the collector runs (collector/README.md, "Performance").
 
 export interface AgentOptions {
   /** A validated config (config/load.ts). */
@@ -68,9 +67,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const dryRun =
     options.dryRun === true || (config.clients.length === 0 && config.postgres_sinks.length === 0);
   let shipping: Shipping | undefined;
-  if (!dryRun) {
+  let sink: (batches: AsyncIterable<Batch>) => Promise<unknown>;
+  if (dryRun) {
+    const { printEntries } = await import('./sinks/dry_run.js');
+    sink = (batches) => printEntries(batches, options.output);
+  } else {
+    const { startShipping } = await import('./sinks/loki/shipping.js');
     // Opened before any source starts: a source must never read what cannot be spooled.
-    shipping = await startShipping({
+    const opened = await startShipping({
       clients: config.clients,
       postgresSinks: config.postgres_sinks,
       spool: {
@@ -81,6 +85,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       logger,
       metrics,
     });
+    shipping = opened;
+    sink = (batches) => opened.write(batches);
   }
 
   const pipelineFor = (scrape: ScrapeTarget['scrape'], index: number) => {
@@ -103,10 +109,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     sources.push(source);
     const pipeline = pipelineFor(scrape, index);
     const processed = runTarget({ source, pipeline, limits, clock });
-    runs.push(shipping ? shipping.write(processed) : printEntries(processed, options.output));
+    runs.push(sink(processed));
   };
 
   if (options.stdin) {
+    const { createStdinSource } = await import('./sources/stdin.js');
     const { scrape, labels } = stdinLabels(config);
     start(
       createStdinSource({ input: options.stdin.input, format: options.stdin.format, labels, clock, logger }),
@@ -129,6 +136,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
     const fileSources: FileSourceHandle[] = [];
     for (const { scrape, index, targets: labelSets } of targets) {
+      const { createFileSource } = await import('./sources/file.js');
       const source = createFileSource({
         targets: labelSets,
         positions: positions as Positions,
@@ -148,11 +156,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         metrics,
         clock,
       };
-      if (scrape.syslog) start(await createSyslogSource({ config: scrape.syslog, ...common }), scrape, index);
+      if (scrape.syslog) {
+        const { createSyslogSource } = await import('./sources/syslog.js');
+        start(await createSyslogSource({ config: scrape.syslog, ...common }), scrape, index);
+      }
       if (scrape.loki_push_api) {
+        const { createLokiPushSource } = await import('./sources/loki_push.js');
         start(await createLokiPushSource({ config: scrape.loki_push_api, ...common }), scrape, index);
       }
       if (scrape.postgres_audit) {
+        const { createPostgresAuditSource } = await import('./sources/postgres_audit.js');
         const options = { config: scrape.postgres_audit, jobName: scrape.job_name, positions, ...common };
         start(await createPostgresAuditSource(options), scrape, index);
       }
@@ -163,6 +176,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let server: ApiServer | undefined;
   let ready = false;
   if ((options.serve ?? !options.stdin) && !config.server.disable) {
+    const { startApiServer } = await import('./api/server.js');
     collectDefaultMetrics({ register: metrics });
     server = await startApiServer({
       address: config.server.http_listen_address,

@@ -5,7 +5,8 @@ import { silentLogger } from '../src/logger.js';
 import { encodePushRequest } from '../src/loki/push_proto.js';
 import { compress } from '../src/loki/snappy.js';
 import type { Entry } from '../src/pipeline/entry.js';
-import { createLokiPushSource, lokiPushConfigSchema, type LokiPushSource } from '../src/sources/loki_push.js';
+import { createLokiPushSource, type LokiPushSource } from '../src/sources/loki_push.js';
+import { lokiPushConfigSchema } from '../src/sources/loki_push_config.js';
 import { parseLabelSet } from '../src/sources/loki_push_labels.js';
 import { relabelConfigSchema } from '../src/sources/relabel.js';
 

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/logger.js';
 import type { Entry } from '../src/pipeline/entry.js';
 import { relabelConfigSchema } from '../src/sources/relabel.js';
-import { createSyslogSource, syslogConfigSchema, type SyslogSource } from '../src/sources/syslog.js';
+import { createSyslogSource, type SyslogSource } from '../src/sources/syslog.js';
+import { syslogConfigSchema } from '../src/sources/syslog_config.js';
 import { SyslogFramer } from '../src/sources/syslog_framing.js';
 import { parseRFC3164, parseRFC5424 } from '../src/sources/syslog_parse.js';
 

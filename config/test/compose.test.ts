@@ -190,6 +190,12 @@ describe('docker-compose.yml', () => {
     expect(open.map(({ name, port }) => `${name}: ${port}`)).toEqual([]);
   });
 
+  it('runs PostgreSQL with logical decoding on, which the audit capture reads from, and a cap on the WAL it holds', () => {
+    const args = commandArgs(compose.services.postgres!);
+    expect(args).toEqual(expect.arrayContaining(['-c', 'wal_level=logical']));
+    expect(args.some((a) => a.startsWith('max_slot_wal_keep_size='))).toBe(true);
+  });
+
   it('runs Alertmanager with clustering off', () => {
     expect(commandArgs(compose.services.alertmanager!)).toContain('--cluster.listen-address=');
   });

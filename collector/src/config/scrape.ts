@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { lokiPushConfigSchema } from '../sources/loki_push.js';
+import { lokiPushConfigSchema } from '../sources/loki_push_config.js';
 import { postgresAuditConfigSchema } from '../sources/postgres_audit.js';
 import { relabelConfigSchema } from '../sources/relabel.js';
-import { syslogConfigSchema } from '../sources/syslog.js';
+import { syslogConfigSchema } from '../sources/syslog_config.js';
 import { labelSet, unsupported } from './fields.js';
 
 /**

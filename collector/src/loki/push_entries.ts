@@ -216,7 +216,11 @@ export function assemblePushRequest(
   }
   let buf: Buffer;
   if (scratch && total <= MAX_SCRATCH_BYTES) {
-    if (scratch.buffer.length < total) scratch.buffer = Buffer.allocUnsafe(Math.max(total, 64 << 10));
+    // Doubling: a buffer grown a little at each bigger push left a trail of dead ones outside the heap.
+    if (scratch.buffer.length < total)
+      scratch.buffer = Buffer.allocUnsafe(
+        Math.min(MAX_SCRATCH_BYTES, Math.max(total, 2 * scratch.buffer.length, 64 << 10)),
+      );
     buf = scratch.buffer.subarray(0, total);
   } else buf = Buffer.allocUnsafe(total);
   let at = 0;

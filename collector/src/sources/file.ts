@@ -58,6 +58,13 @@ export interface FileSourceOptions {
   pollIntervalMs?: number;
   /** How long a rotated-away file must stay idle before it is closed. Default 1 s. */
   rotateDrainMs?: number;
+  /**
+   * A batch's bounds: default 1000 lines and 256 KiB. A batch's entries are
+   * the young objects that live longest (read, through the pipeline, spooled);
+   * the byte bound keeps long lines from making them outlive the 4 MiB young
+   * generation the CLI gives V8 (young_generation.ts), which would fill the old
+   * generation. 500 lines: 5 MB less resident, about 1 cpu-s more per million.
+   */
   maxBatchLines?: number;
   maxBatchBytes?: number;
   /** A single line longer than this is split. Default 16 MiB. */
@@ -130,7 +137,7 @@ class FileSource implements FileSourceHandle {
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.rotateDrainMs = options.rotateDrainMs ?? 1000;
     this.maxBatchLines = options.maxBatchLines ?? 1000;
-    this.maxBatchBytes = options.maxBatchBytes ?? 1 << 20;
+    this.maxBatchBytes = options.maxBatchBytes ?? 256 << 10;
     this.maxLineBytes = options.maxLineBytes ?? 16 << 20;
     this.targets = buildFileTargets(options.targets, options.hostname ?? osHostname(), options.logger);
     // Discovery starts at once, so the files are open (and positions checked) before

@@ -1,6 +1,6 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { decodePushRequest, type PushEntry } from '../loki/push_proto.js';
-import { uncompress } from '../loki/snappy.js';
+import { uncompress, uncompressedLength } from '../loki/snappy.js';
 import { parseLabelSet } from './loki_push_labels.js';
 
 /**
@@ -55,7 +55,7 @@ function undoContentEncoding(body: Buffer, encoding: string | undefined, maxByte
 }
 
 function decodeProtobufPush(raw: Buffer, maxBytes: number): DecodedPush {
-  const size = snappyUncompressedLength(raw);
+  const size = uncompressedLength(raw);
   if (size === undefined) throw new PushDecodeError('snappy: corrupt input');
   if (size > maxBytes)
     throw new PushDecodeError(`decompressed size ${size} exceeds the limit of ${maxBytes} bytes`);
@@ -80,17 +80,6 @@ function decodeProtobufPush(raw: Buffer, maxBytes: number): DecodedPush {
       }
     }),
   };
-}
-
-/** The varint at the start of a snappy block: its uncompressed length. */
-function snappyUncompressedLength(buf: Buffer): number | undefined {
-  let value = 0;
-  for (let i = 0, shift = 0; i < Math.min(buf.length, 5); i++, shift += 7) {
-    const b = buf[i]!;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return value;
-  }
-  return undefined;
 }
 
 interface JsonStream {

@@ -8,7 +8,8 @@ import type { Entry } from '../pipeline/entry.js';
  */
 export interface Batch {
   readonly entries: Entry[];
-  ack(): void;
+  /** Called on its own, not as a method: a consumer keeps it without keeping the batch. */
+  readonly ack: () => void;
   /**
    * Where reading stands once these entries (and every earlier batch's) are
    * out: per file, the offset just past this batch's last line. Set by the file

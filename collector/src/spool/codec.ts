@@ -1,7 +1,7 @@
 import { FragmentWriter, entryBound } from '../loki/push_entries.js';
 import { readFragment } from '../loki/push_read.js';
 import type { Entry } from '../pipeline/entry.js';
-import { labelsHash, sameLabels } from '../pipeline/stream_key.js';
+import { LabelsHasher, sameLabels } from '../pipeline/stream_key.js';
 import type { Batch, FilePosition } from '../sources/source.js';
 import { HEADER_BYTES } from './record.js';
 
@@ -42,6 +42,7 @@ const MAX_SCRATCH_BYTES = 8 * 1024 * 1024;
  */
 export class RecordEncoder {
   #scratch = Buffer.alloc(0);
+  readonly #hasher = new LabelsHasher();
 
   encode(entries: readonly Entry[], positions?: readonly FilePosition[]): Buffer {
     const count = entries.length;
@@ -61,7 +62,7 @@ export class RecordEncoder {
         continue;
       }
       previous = labels;
-      const hash = labelsHash(labels);
+      const hash = this.#hasher.hash(labels);
       let candidates = byHash.get(hash);
       let found = -1;
       if (candidates) {

@@ -17,7 +17,13 @@ export class CommitBuffers {
   #spare: Buffer | undefined;
   #wanted: number;
 
-  constructor(initialBytes = MiB) {
+  /**
+   * Four MiB: several records of a few hundred KB each wait for one commit.
+   * Allocated whole but written from the start, so what no commit reaches is
+   * address space, not resident memory; growing from 1 MiB left the first
+   * buffers behind, written and dead, until a full GC.
+   */
+  constructor(initialBytes = 4 * MiB) {
     this.#wanted = initialBytes;
     this.#filling = Buffer.allocUnsafe(initialBytes);
   }

@@ -35,6 +35,8 @@ export interface Spool {
    * Writes the entries as one record; resolves once they are on disk
    * (fdatasync done). Waits while the spool is at max_bytes, so a caller that
    * awaits it (the file tailer) stops reading: the data stays in its files.
+   * Waits too while the disk is full (ENOSPC, EDQUOT), retrying each second.
+   * The entries are encoded before it returns: the caller need not keep them.
    */
   append(entries: readonly Entry[], positions?: readonly FilePosition[]): Promise<void>;
   /**
@@ -76,6 +78,8 @@ interface Pending {
 
 /** Files whose position the spool remembers; the least recently moved are forgotten past this. */
 const MAX_POSITIONS = 10_000;
+/** How often a write that found the disk full is tried again. */
+const DISK_FULL_RETRY_MS = 1000;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -153,6 +157,8 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
 
   let totalBytes = segments.reduce((sum, s) => sum + s.size, 0);
   let reservedBytes = 0;
+  /** close() was called: a write waiting for disk space gives up. */
+  let closing = false;
   let closed = false;
   let queue: Pending[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
@@ -179,7 +185,12 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
   const openSegment = async (base: number): Promise<Segment> => {
     const path = segmentPath(dir, base);
     const handle = await open(path, 'w');
-    await syncDirectory(dir);
+    try {
+      await syncDirectory(dir);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
     const segment: Segment = { base, path, size: 0, records: 0, handle };
     segments.push(segment);
     return segment;
@@ -229,6 +240,54 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     updateGauges();
   };
 
+  /**
+   * Writes the records at the end of the active segment and syncs them; first
+   * closes the segment when big, or when everything in it is acknowledged and
+   * room is short (`rotate`). Safe to call again after it failed: what a
+   * failed write left past the segment's durable size is overwritten.
+   * Returns the bytes written, the new segment's position snapshot included.
+   */
+  const writeRecords = async (records: Buffer[], rotate: boolean): Promise<number> => {
+    if (active.handle && (active.size >= segmentBytes || rotate)) {
+      await active.handle.close();
+      delete active.handle;
+    }
+    if (!active.handle) active = await openSegment(active.base + active.size);
+    const snapshot = active.size === 0 ? snapshotRecord() : undefined;
+    const buffers = snapshot ? [snapshot, ...records] : records;
+    await active.handle!.writev(buffers, active.size);
+    await active.handle!.datasync();
+    active.records += buffers.length;
+    return buffers.reduce((sum, b) => sum + b.length, 0);
+  };
+
+  let diskFull = false;
+  /**
+   * A full disk pauses instead of failing: the appends wait (their batches
+   * are not acked, so their lines wait in their files) and the write is tried
+   * again each second, until it succeeds or the spool closes. Acknowledged
+   * segments are deleted meanwhile: this holds the flush chain release() runs
+   * on, and the spool may be what fills the disk. Not covered by a test (needs
+   * a filesystem that can fill up).
+   */
+  const writeWhenRoom = async (records: Buffer[], rotate: boolean): Promise<number> => {
+    for (;;) {
+      try {
+        const bytes = await writeRecords(records, rotate);
+        if (diskFull) logger?.info('spool: disk space available again; writing resumed', { dir });
+        diskFull = false;
+        return bytes;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOSPC' && code !== 'EDQUOT') || closing) throw error;
+        if (!diskFull) logger?.error('spool: disk full; reading paused until space is freed', { dir });
+        diskFull = true;
+        await new Promise((resolve) => setTimeout(resolve, DISK_FULL_RETRY_MS));
+        await release();
+      }
+    }
+  };
+
   const flush = async () => {
     flushTimer = undefined;
     const group = queue;
@@ -236,26 +295,12 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     if (group.length === 0) return;
     const written = commitBuffers.swap();
     try {
-      // Close the segment when big, or when everything in it is acknowledged and room is short.
       const drained = active.size > 0 && ackedByAll() >= active.base + active.size;
-      const buffers = group.map((p) => p.record);
-      const bytes = buffers.reduce((sum, b) => sum + b.length, 0);
-      let extra = 0;
-      if (active.size >= segmentBytes || (drained && spaceWaiters.length > 0)) {
-        await active.handle!.close();
-        delete active.handle;
-        active = await openSegment(active.base + active.size);
-        const snapshot = snapshotRecord();
-        if (snapshot) {
-          buffers.unshift(snapshot);
-          extra = snapshot.length;
-        }
-      }
-      await active.handle!.writev(buffers, active.size);
-      await active.handle!.datasync();
-      active.size += bytes + extra;
-      active.records += buffers.length;
-      totalBytes += bytes + extra;
+      const records = group.map((p) => p.record);
+      const bytes = records.reduce((sum, b) => sum + b.length, 0);
+      const total = await writeWhenRoom(records, drained && spaceWaiters.length > 0);
+      active.size += total;
+      totalBytes += total;
       reservedBytes -= bytes;
       for (const p of group) if (p.positions) remember(p.positions);
       updateGauges();
@@ -405,6 +450,7 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
     },
     async close() {
       if (closed) return;
+      closing = true;
       if (flushTimer) {
         clearTimeout(flushTimer);
         flushing = flushing.then(flush);

@@ -37,7 +37,7 @@ import { defineStage, StageConfigError } from '../stage.js';
 import { compileTimeFormat, loadLocation, type TimeParser, type Zone } from '../../go/time.js';
 import { extractedToString } from '../../go/strconv.js';
 import type { Entry } from '../entry.js';
-import { labelsHash, sameLabels } from '../stream_key.js';
+import { LabelsHasher, sameLabels } from '../stream_key.js';
 
 const MAX_REMEMBERED_STREAMS = 10_000;
 
@@ -66,6 +66,7 @@ const schema = z.object({
  */
 class LastTimestamps {
   private readonly byHash = new Map<number, Bucket>();
+  private readonly hasher = new LabelsHasher();
   private clock = 0;
 
   constructor(private readonly limit: number) {}
@@ -79,11 +80,11 @@ class LastTimestamps {
   }
 
   get(labels: Record<string, string>): bigint | undefined {
-    return this.find(labels, labelsHash(labels))?.ns;
+    return this.find(labels, this.hasher.hash(labels))?.ns;
   }
 
   set(labels: Record<string, string>, ns: bigint): void {
-    const hash = labelsHash(labels);
+    const hash = this.hasher.hash(labels);
     const found = this.find(labels, hash);
     if (found) {
       found.ns = ns;

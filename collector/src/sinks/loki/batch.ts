@@ -51,14 +51,23 @@ export class PendingBatches {
    * made them outlive a young-generation GC and pile up outside the heap.
    */
   #arena = Buffer.alloc(0);
+  readonly #arenaBytes: number;
   /** -1: taken, start over at the next add. */
   #arenaUsed = 0;
   #bytes = 0;
   #entries = 0;
   #oldestAtMs: number | undefined;
 
-  constructor(encoding: PushEncoding = 'protobuf') {
+  /**
+   * `expectedBytes`: what a batch's fragments usually add up to (the client's
+   * batchsize and a margin). The arena starts that big, where growing it by
+   * doubling from 64 KiB left a trail of dead, fully written buffers outside
+   * the heap until a full GC; what a small batch does not write stays unused
+   * address space, not resident memory.
+   */
+  constructor(encoding: PushEncoding = 'protobuf', expectedBytes = 0) {
     this.#encoding = encoding;
+    this.#arenaBytes = expectedBytes;
   }
 
   get bytes(): number {
@@ -133,7 +142,10 @@ export class PendingBatches {
     if (at + fragment.length > this.#arena.length) {
       // Earlier views keep the old buffer alive until they are pushed.
       this.#arena = Buffer.allocUnsafe(
-        Math.min(MAX_ARENA_BYTES, Math.max(2 * this.#arena.length, fragment.length, 64 << 10)),
+        Math.min(
+          MAX_ARENA_BYTES,
+          Math.max(2 * this.#arena.length, fragment.length, this.#arenaBytes, 64 << 10),
+        ),
       );
       at = 0;
     }

@@ -4,7 +4,7 @@ import type { Batch } from '../../sources/source.js';
 import { Backoff, parseRetryAfter } from './backoff.js';
 import { PendingBatches, type TenantBatch } from './batch.js';
 import type { ResolvedClient } from './config.js';
-import { encodeBatch } from './encode.js';
+import { encodeBatch, PushScratch } from './encode.js';
 import { readFragmentEntry } from '../../loki/push_read.js';
 import { renderLabels } from '../../loki/labels.js';
 import type { Entry } from '../../pipeline/entry.js';
@@ -78,8 +78,8 @@ export class LokiClient {
   readonly #report: (reason: FixReason, dropped: boolean) => void;
   /** Per spooled label set (JSON): how its streams go out, or null when entries need fixing. */
   readonly #routes = new Map<string, Route | null>();
-  /** The uncompressed push, reused from one push to the next. */
-  readonly #scratch = { buffer: Buffer.alloc(0) };
+  /** The push being sent, uncompressed and compressed, in buffers reused from one push to the next. */
+  readonly #scratch: PushScratch;
 
   constructor(options: LokiClientOptions) {
     this.#config = options.client;
@@ -90,6 +90,7 @@ export class LokiClient {
     this.#sleep = options.sleep ?? abortableSleep;
     this.#random = options.random ?? Math.random;
     this.#transport = createTransport(options.client.url, options.client.tls, options.client.timeoutMs);
+    this.#scratch = new PushScratch(expectedPushBytes(options.client.batchSizeBytes));
     this.#report = (reason, dropped) => {
       if (dropped) {
         this.#metrics.droppedEntries.inc({ host: this.name, reason, tenant: '' });
@@ -112,7 +113,7 @@ export class LokiClient {
   async run(input: AsyncIterable<Batch>): Promise<void> {
     const config = this.#config;
     const iterator = input[Symbol.asyncIterator]();
-    const pending = new PendingBatches(config.encoding);
+    const pending = new PendingBatches(config.encoding, expectedPushBytes(config.batchSizeBytes));
     const tenant: { value: string | undefined } = { value: undefined };
     let acks: (() => void)[] = [];
     let next: Arrival<IteratorResult<Batch>> | undefined;
@@ -340,6 +341,11 @@ export class LokiClient {
     this.#loggedReasons.add(key);
     this.#logger.warn(message, { ...fields, note: 'logged once per reason; see the counter for later ones' });
   }
+}
+
+/** A full push: batchsize counts line and metadata bytes; timestamps and protobuf framing add about 8% to log lines. */
+function expectedPushBytes(batchSizeBytes: number): number {
+  return Math.min(16 << 20, Math.ceil(batchSizeBytes * 1.125) + (64 << 10));
 }
 
 function describe(result: SendResult): string {

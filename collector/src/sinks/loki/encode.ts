@@ -1,11 +1,31 @@
 import { assemblePushRequest } from '../../loki/push_entries.js';
-import { compress } from '../../loki/snappy.js';
+import { SnappyEncoder } from '../../loki/snappy.js';
 import type { PushEncoding } from './config.js';
 import type { TenantBatch } from './batch.js';
 
 export interface EncodedBatch {
   body: Buffer;
   contentType: string;
+}
+
+/**
+ * What one client reuses from push to push: the uncompressed protobuf and the
+ * snappy encoder's output. A body is valid until the client encodes the next
+ * batch, which it does only once the previous push is answered.
+ */
+export class PushScratch {
+  buffer: Buffer;
+  readonly snappy: SnappyEncoder;
+
+  /**
+   * `expectedBytes`: what a push usually is, uncompressed. Allocated at once
+   * (unwritten pages cost no resident memory), where growing by doubling left
+   * dead, written buffers behind until a full GC.
+   */
+  constructor(expectedBytes = 0) {
+    this.buffer = Buffer.allocUnsafe(expectedBytes);
+    this.snappy = new SnappyEncoder(expectedBytes);
+  }
 }
 
 /**
@@ -17,8 +37,8 @@ export interface EncodedBatch {
 export function encodeBatch(
   batch: TenantBatch,
   encoding: PushEncoding,
-  /** Reused between pushes for the uncompressed protobuf (only the compressed body is kept). */
-  scratch?: { buffer: Buffer },
+  /** Default: a fresh one, so the body is the caller's to keep. */
+  scratch: PushScratch = new PushScratch(),
 ): EncodedBatch {
   if (encoding === 'json') {
     const streams = batch.streams.map((stream) => ({
@@ -32,7 +52,7 @@ export function encodeBatch(
     return { body: Buffer.from(JSON.stringify({ streams })), contentType: 'application/json' };
   }
   return {
-    body: compress(assemblePushRequest(batch.streams, scratch)),
+    body: scratch.snappy.compress(assemblePushRequest(batch.streams, scratch)),
     contentType: 'application/x-protobuf',
   };
 }

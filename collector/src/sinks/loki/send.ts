@@ -7,6 +7,7 @@ export type SendResult =
   | { kind: 'network'; error: string };
 
 export interface Transport {
+  /** Resolves once `body` is no longer needed: the caller may then overwrite it. */
   post(body: Buffer, headers: Record<string, string>): Promise<SendResult>;
   close(): void;
 }
@@ -31,7 +32,13 @@ export function createTransport(url: URL, tls: AgentOptions, timeoutMs: number):
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve(result);
+        // The caller reuses `body` for its next push: answer only once the socket is done with it
+        // (a server may answer before it has read the whole body).
+        if (req.writableFinished || req.destroyed) resolve(result);
+        else {
+          req.once('finish', () => resolve(result));
+          req.once('close', () => resolve(result));
+        }
       };
       const req = send(
         url,

@@ -110,31 +110,6 @@ export async function startShipping(options: ShippingOptions): Promise<Shipping>
     }),
   );
 
-  let diskFullLogged = false;
-  /**
-   * A full disk (ENOSPC, EDQUOT) pauses instead of failing: the batch is not
-   * acked, so its lines wait in their files, and the append is retried each
-   * second. Not covered by a test (needs a filesystem that can fill up).
-   */
-  const appendDurably = async (entries: Batch['entries'], positions: Batch['positions']): Promise<void> => {
-    for (;;) {
-      try {
-        await spool.append(entries, positions);
-        return;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
-        if (!diskFullLogged) {
-          diskFullLogged = true;
-          options.logger.error('spool: disk full; reading paused until space is freed', {
-            dir: options.spool.directory,
-          });
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
-  };
-
   return {
     spool,
     clientNames: clients.map((c) => c.spoolName),
@@ -143,11 +118,14 @@ export async function startShipping(options: ShippingOptions): Promise<Shipping>
       const inFlight: Promise<void>[] = [];
       let previous: Promise<void> = Promise.resolve();
       for await (const batch of batches) {
-        const durable = batch.entries.length > 0 ? appendDurably(batch.entries, batch.positions) : undefined;
+        // append() encodes the entries at once; only the ack waits for the fsync. Entries
+        // held until then outlived young-generation GCs and filled the old generation.
+        const durable = batch.entries.length > 0 ? spool.append(batch.entries, batch.positions) : undefined;
         const before = previous;
+        const { ack } = batch;
         previous = (async () => {
           await Promise.all([before, durable]);
-          batch.ack();
+          ack();
         })();
         inFlight.push(previous);
         if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
