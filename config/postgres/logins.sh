@@ -10,7 +10,9 @@
 #   whodunit_collector the collector's postgres_audit source (config/collector/collector.yml):
 #                      member of whodunit_reader (LISTEN, and the catch-up reads of
 #                      audit.mass_deletes and audit.ddl_changes) and whodunit_writer
-#                      (audit.seal(), audit.maintain()); no table data outside the audit API.
+#                      (audit.ingest(), audit.seal(), audit.maintain()); no table data outside the
+#                      audit API. Also: forensic calls skip their own ingest while the collector's
+#                      is less than 2 s old (audit.settings.forensic_freshness).
 #                      Password: WHODUNIT_COLLECTOR_DB_PASSWORD.
 #
 # The roles of sql/ (whodunit_reader, ...) are NOLOGIN on purpose: each client gets its own login,
@@ -33,7 +35,10 @@ comment on role whodunit_grafana is 'Login of Grafana''s PostgreSQL datasource: 
 create role whodunit_exporter login password :'exporter_password' in role pg_monitor;
 comment on role whodunit_exporter is 'Login of postgres-exporter: server statistics only (pg_monitor).';
 create role whodunit_collector login password :'collector_password' in role whodunit_reader, whodunit_writer;
-comment on role whodunit_collector is 'Login of the collector''s postgres_audit source: LISTENs for audit alerts, reads missed ones (whodunit_reader), seals and maintains the trail (whodunit_writer).';
+comment on role whodunit_collector is 'Login of the collector''s postgres_audit source: LISTENs for audit alerts, reads missed ones (whodunit_reader), ingests the capture, seals and maintains the trail (whodunit_writer).';
+-- The stack's collector ingests the capture every 250 ms: forensic calls need not do it themselves
+-- while its last ingest is recent (sql/migrations/013; each of their own ingests costs ~80 ms).
+update audit.settings set forensic_freshness = interval '2 seconds';
 SQL
   echo "whodunit logins: whodunit_grafana, whodunit_exporter, whodunit_collector created"
 )

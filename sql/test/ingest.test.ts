@@ -170,6 +170,22 @@ describe('audit.ingest', () => {
     }
   });
 
+  it('lets forensic calls skip their own ingest while the last one is fresher than forensic_freshness', async () => {
+    await db.query(`create table fresh (id int primary key); select audit.enable('fresh')`);
+    await ingest(db);
+    await db.query(`update audit.settings set forensic_freshness = interval '1 hour'`);
+    try {
+      await db.query(`insert into fresh values (1)`);
+      expect(await rows(`select * from audit.who_changed('public.fresh', '1')`)).toEqual([]); // not ingested yet
+      await db.query(`update audit.settings set forensic_freshness = interval '0 seconds'`);
+      expect(
+        (await rows(`select operation from audit.who_changed('public.fresh', '1')`)).map((r) => r.operation),
+      ).toEqual(['INSERT']);
+    } finally {
+      await db.query(`update audit.settings set forensic_freshness = interval '0 seconds'`);
+    }
+  });
+
   it('says when the capture slot is gone, and starts it again', async () => {
     const [{ slot_name: slot }] = await rows(`select slot_name from audit.capture_status()`);
     await db.query(`select pg_drop_replication_slot($1)`, [slot]);
