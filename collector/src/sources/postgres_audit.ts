@@ -23,7 +23,7 @@ import type { Source } from './source.js';
  *
  *   postgres_audit:
  *     url: postgres://collector:pw@db:5432/app   # secret; or url_file: /run/secrets/audit-url
- *     channel: whodunit_alert                    # the NOTIFY channel of the audit triggers
+ *     channel: whodunit_alert                    # the NOTIFY channel of the audit trail (audit.ingest())
  *     labels: { job: db_audit }
  *     catch_up: true                             # read what was missed while not listening
  *
