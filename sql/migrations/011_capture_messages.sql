@@ -5,7 +5,7 @@
 --
 -- Why: measured with callgrind on PostgreSQL 15 (instructions per pgbench tpcb-like transaction
 -- with set_context; 738k unaudited), 010's in-transaction capture cost 3,206k; the message costs
--- about 1,360k. Per row of a 100,000-row DELETE (5.4k unaudited): 85k before, about 13k now.
+-- 1,410k. Per row of a 100,000-row DELETE (5.4k unaudited): 85k before, about 13k now.
 -- What the writer still pays: the transition tables, one query over them (the rows as record text)
 -- and the WAL record. Everything else (JSON, the UPDATE diff, key, hashes, indexes, partition
 -- routing, alerts) moved to audit.ingest(), which runs outside the audited transactions: the
